@@ -371,3 +371,9 @@ def _shape_diagnosis(claimed: np.ndarray, numeric: np.ndarray, shape: tuple) -> 
             return (f"{said}: its entries are the gradient's, laid out {name}; reshape it "
                     f"with order='{order}'")
     return f"{said}, and its entries are not the gradient's in any layout"
+
+
+if __name__ == "__main__":  # `python chapters/checks.py --help`: check a derivation from the shell
+    from checker_cli import main
+
+    raise SystemExit(main())
