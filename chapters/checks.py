@@ -357,6 +357,11 @@ def _shape_diagnosis(claimed: np.ndarray, numeric: np.ndarray, shape: tuple) -> 
         values = _value_diagnosis(claimed.reshape(shape), numeric, tolerance)
         if relative_error(claimed.reshape(shape), numeric) <= tolerance:
             values = "its values are right"
+        if len(shape) == 2 and claimed.shape == shape[::-1]:
+            row = claimed.shape[0] == 1
+            lead = "the claim is the transpose of the gradient" + (
+                f" (the Jacobian's row shape, numerator layout 1×{claimed.size})" if row else "")
+            return f"{said}: {lead}. Apart from the shape, {values}"
         if claimed.ndim == 2 and claimed.shape[0] == 1 and claimed.size > 1:
             return (f"{said}: it has the Jacobian's row shape (numerator layout, "
                     f"1×{claimed.size}); this book's gradient is its transpose, an array of "
