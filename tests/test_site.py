@@ -1,0 +1,309 @@
+"""The website, tested the way a reader sees it: every page of the TOC in headless Chromium.
+
+The book is built once per session (``jupyter-book build .``, reusing the execution cache).
+Then every page listed in ``_toc.yml`` is opened from disk (``file://``, as the README tells
+readers to) in Debian's Chromium, driven by Playwright through ``executable_path`` (no browser
+download), each in a fresh browser context (a first visit). On each page (browser_checks.py):
+
+- MathJax finished its initial typesetting, no formula failed (``mjx-merror``), every math
+  element was typeset, and no raw TeX (``$$``, ``\\begin{``, ``\\frac`` ...) is left in the
+  text outside code;
+- no request left the machine (every request is ``file:``; others are blocked and reported);
+- no console error, page error or failed request;
+- every image loaded (``naturalWidth > 0``) and has real alt text (not empty and not its file
+  name, which is what a notebook figure gets when nobody wrote any);
+- every internal link resolves: the file exists inside the built site and, for ``#anchor``,
+  an element with that id exists in it;
+- the time from navigation start to the end of MathJax's typesetting is under TYPESET_BOUND_S;
+  the slowest page's time is printed in pytest's summary ("site test").
+
+Also: the search page finds the Frobenius chapter; the previous/next links walk the whole
+TOC in order from the ``_build/html/index.html`` the README tells readers to open; and the
+checks themselves catch each kind of problem on a deliberately broken page.
+
+On failure the page is saved as a screenshot under ``test-artifacts/`` (path in the message);
+``MCV_SITE_SCREENSHOTS=1`` saves one of every page under ``test-artifacts/site/``. Without
+Chromium (or Playwright) the tests are skipped with the install command, unless
+``MCV_REQUIRE_BROWSER=1`` (CI sets it), and then they fail.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import unquote, urljoin, urlsplit
+
+import pytest
+import yaml
+
+from browser_checks import PageReport, Visit, inspect_page, playwright_timeout
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+ARTIFACTS = ROOT / "test-artifacts"
+
+# shared/DESIGN.md §7: the flags under which Debian's chromium runs headless on these machines.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+INSTALL_HINT = "install it with `sudo apt-get install chromium` (Debian/Ubuntu)"
+REQUIRE_BROWSER = os.environ.get("MCV_REQUIRE_BROWSER") == "1"
+SCREENSHOT_EVERY_PAGE = os.environ.get("MCV_SITE_SCREENSHOTS") == "1"
+TYPESET_BOUND_S = 5.0  # generous; the pages typeset in under a second on these machines
+
+
+def toc_docnames() -> list[str]:
+    """Every document of _toc.yml, in reading order (root first)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    names = [os.path.splitext(toc["root"])[0]]
+
+    def walk(entries: list[dict[str, Any]] | None) -> None:
+        for entry in entries or []:
+            if "file" in entry:
+                names.append(os.path.splitext(entry["file"])[0])
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts") or []:
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    walk(toc.get("sections"))
+    return names
+
+
+DOCNAMES = toc_docnames()
+REPORTS: dict[str, PageReport] = {}
+BUILD_SECONDS: list[float] = []
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+def _unavailable(reason: str) -> None:
+    message = f"the site test needs Chromium: {reason}; {INSTALL_HINT}"
+    if REQUIRE_BROWSER:
+        pytest.fail(message + " (MCV_REQUIRE_BROWSER=1, so this is a failure, not a skip)",
+                    pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's chromium (never a downloaded browser); skip, or fail in CI, without it."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("the Python package playwright is missing (pip install -r requirements.txt)")
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        _unavailable("there is no `chromium` on PATH")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def site(chromium_path: str) -> Path:
+    """Build the book once per session (reusing the execution cache); the html folder."""
+    exe = Path(sys.executable).with_name("jupyter-book")
+    command = [str(exe) if exe.exists() else "jupyter-book", "build", "."]
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / "site-build.log"
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    BUILD_SECONDS.append(time.perf_counter() - start)
+    log.write_text(done.stdout + "\n----- stderr -----\n" + done.stderr, encoding="utf-8")
+    tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-25:])
+    assert done.returncode == 0 and "build succeeded" in done.stdout, (
+        f"`{' '.join(command)}` failed (exit {done.returncode}); full log in {log}\n{tail}"
+    )
+    return HTML
+
+
+class _SiteSummary:
+    """Adds the measured numbers to pytest's terminal summary (shown even with -q)."""
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not REPORTS:
+            return
+        write = terminalreporter.write_line
+        terminalreporter.section("site test")
+        build = f"; the build took {BUILD_SECONDS[0]:.1f} s" if BUILD_SECONDS else ""
+        write(f"{len(REPORTS)} pages of the TOC opened in Chromium{build}")
+        timed = {name: r for name, r in REPORTS.items() if r.typeset_s is not None}
+        if timed:
+            name = max(timed, key=lambda n: timed[n].typeset_s or 0.0)
+            slowest = timed[name]
+            times = sorted(r.typeset_s or 0.0 for r in timed.values())
+            write(f"slowest page to fully typeset: {name}, {slowest.typeset_s * 1000:.0f} ms "
+                  f"from navigation start to MathJax done ({(slowest.mathjax_s or 0) * 1000:.0f} ms "
+                  f"of it typesetting); bound {TYPESET_BOUND_S:.0f} s; median "
+                  f"{times[len(times) // 2] * 1000:.0f} ms over the {len(timed)} pages with math")
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str, site: Path, pytestconfig: pytest.Config) -> Any:
+    """One headless Chromium for the whole session; every test opens its own context."""
+    from playwright.sync_api import sync_playwright
+
+    if not pytestconfig.pluginmanager.has_plugin("mcv-site-summary"):
+        pytestconfig.pluginmanager.register(_SiteSummary(), "mcv-site-summary")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def fail_with_screenshot(visit: Visit, what: str, problems: list[str]) -> None:
+    shot = visit.screenshot(ARTIFACTS, f"site-{visit.name}")
+    listing = "\n".join(f"  - {p}" for p in problems)
+    pytest.fail(f"{what}: {len(problems)} problem(s); screenshot of the page: {shot}\n{listing}",
+                pytrace=False)
+
+
+@contextlib.contextmanager
+def screenshot_on_timeout(visit: Visit, what: str) -> Iterator[None]:
+    """A step that never happens (a timeout) fails with the page's screenshot too."""
+    try:
+        yield
+    except playwright_timeout() as exc:
+        fail_with_screenshot(visit, what, [f"timed out: {str(exc).splitlines()[0]}"]
+                             + visit.recorded_problems())
+
+
+# ---------------------------------------------------------------- the tests
+
+
+@pytest.mark.parametrize("docname", DOCNAMES)
+def test_page(browser: Any, site: Path, docname: str) -> None:
+    """One page of the TOC, as a reader who opens it from disk sees it."""
+    path = site / f"{docname}.html"
+    assert path.is_file(), f"{docname} is in _toc.yml but the build wrote no {path}"
+    with Visit(browser, docname) as visit, screenshot_on_timeout(visit, f"{docname}.html"):
+        report = inspect_page(visit, path.as_uri(), site, TYPESET_BOUND_S)
+        REPORTS[docname] = report
+        if SCREENSHOT_EVERY_PAGE:
+            visit.screenshot(ARTIFACTS / "site", docname)
+        if report.problems:
+            fail_with_screenshot(visit, f"{docname}.html", report.problems)
+
+
+def test_search_finds_the_frobenius_chapter(browser: Any, site: Path) -> None:
+    """Searching "Frobenius" from the search box (Ctrl+K) lists chapters/frobenius_loss."""
+    with Visit(browser, "search") as visit, screenshot_on_timeout(visit, "search for 'Frobenius'"):
+        page = visit.page
+        page.goto((site / f"{DOCNAMES[0]}.html").as_uri(), wait_until="load")
+        page.keyboard.press("Control+k")  # the theme's search dialog
+        page.keyboard.type("Frobenius")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/search.html?q=Frobenius*", wait_until="load")
+        page.wait_for_function(
+            """() => { const s = document.querySelector("#search-results .search-summary");
+                       return s && /found|did not match/.test(s.textContent); }""")
+        page.wait_for_timeout(300)  # the results are appended one by one, 5 ms apart
+        hrefs = page.eval_on_selector_all("#search-results ul.search li a", "as => as.map(a => a.href)")
+        problems = visit.recorded_problems()
+        if not any(urlsplit(h).path.endswith("/chapters/frobenius_loss.html") for h in hrefs):
+            problems.append(f"no result links to chapters/frobenius_loss.html; results: {hrefs}")
+        if problems:
+            fail_with_screenshot(visit, "search for 'Frobenius'", problems)
+
+
+def test_previous_next_walk_the_whole_toc(browser: Any, site: Path) -> None:
+    """From _build/html/index.html, "next" visits every TOC page in order; "previous" returns."""
+    expected = [(site / f"{d}.html").resolve() for d in DOCNAMES]
+
+    def here(page: Any) -> Path:
+        return Path(unquote(urlsplit(page.url).path)).resolve()
+
+    def follow(page: Any, selector: str, walked: list[Path]) -> None:
+        while (link := page.query_selector(selector)) is not None:
+            target = urljoin(page.url, link.get_attribute("href"))
+            link.click()
+            page.wait_for_url(target, wait_until="load")
+            walked.append(here(page))
+            if len(walked) > 2 * len(expected):
+                break  # a cycle: the comparison below shows it
+
+    with Visit(browser, "prev-next") as visit, screenshot_on_timeout(visit, "previous/next navigation"):
+        page = visit.page
+        page.goto((site / "index.html").as_uri())
+        page.wait_for_url(expected[0].as_uri(), wait_until="load")  # its redirect to the root
+        forward = [here(page)]
+        follow(page, "a.right-next", forward)
+        backward = [here(page)]
+        follow(page, "a.left-prev", backward)
+
+        def shown(paths: list[Path]) -> list[str]:
+            return [os.path.relpath(p, site.resolve()) for p in paths]
+
+        problems = visit.recorded_problems()
+        if forward != expected:
+            problems.append(f"'next' walked {shown(forward)};\n    the TOC is {shown(expected)}")
+        if backward != expected[::-1]:
+            problems.append(f"'previous' walked {shown(backward)};\n    expected {shown(expected[::-1])}")
+        if problems:
+            fail_with_screenshot(visit, "previous/next navigation", problems)
+
+
+# A 1x1 PNG, for the broken page below.
+PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+def test_the_checks_catch_a_broken_page(browser: Any, site: Path, tmp_path: Path) -> None:
+    """A check that cannot fail proves nothing: every kind of problem on one bad page is found."""
+    (tmp_path / "pixel.png").write_bytes(PIXEL)
+    mathjax = (site / "_static" / "mathjax" / "tex-chtml.js").as_uri()
+    (tmp_path / "bad.html").write_text(f"""<!DOCTYPE html>
+<html><head><title>bad</title>
+<script>window.MathJax = {{"options": {{"ignoreHtmlClass": "tex2jax_ignore"}}}}</script>
+<script defer src="{mathjax}"></script></head>
+<body>
+<p id="here">Good: <span class="math">\\(x^2\\)</span></p>
+<p>Broken: <span class="math">\\(x^^2\\)</span> and <span class="math">\\(\\nosuchmacro{{x}}\\)</span></p>
+<p class="tex2jax_ignore">Left raw: $$\\frac{{a}}{{b}}$$ and <span class="math">\\(y\\)</span></p>
+<img src="pixel.png" alt="A described pixel">
+<img src="pixel.png">
+<img src="pixel.png" alt="pixel.png">
+<img src="missing.png" alt="A figure that is not there">
+<img src="http://example.invalid/remote.png" alt="A figure from the network">
+<a href="#here">fine</a> <a href="#nowhere">no anchor</a> <a href="gone.html">no file</a>
+<a href="https://example.invalid/">external, not followed</a>
+<script>console.error("a console error"); window.addEventListener("load", () => undefinedFunction());</script>
+</body></html>""", encoding="utf-8")
+    with Visit(browser, "broken-example") as visit:
+        report = inspect_page(visit, (tmp_path / "bad.html").as_uri(), tmp_path, TYPESET_BOUND_S)
+    found = "\n".join(report.problems)
+    expected = {
+        "formula failed (mjx-merror): Missing open brace for superscript in \"x^^2\"": 1,
+        "undefined TeX macro in a formula: \\nosuchmacro in \"\\\\nosuchmacro{x}\"": 1,
+        "math element not typeset: '\\\\(y\\\\)'": 1,
+        "raw TeX in the text: 'Left raw: $$\\\\frac{a}{b}$$": 1,
+        "image has no alt text: pixel.png": 1,
+        "image's alt text is only its file name: pixel.png": 1,
+        "image did not load: missing.png": 1,
+        "image did not load: http://example.invalid/remote.png": 1,
+        "link '#nowhere': no id 'nowhere' in bad.html": 1,
+        "link 'gone.html': no file gone.html": 1,
+        "console error: a console error": 1,
+        "page error: undefinedFunction is not defined": 1,
+        "request failed: file://": 1,
+        "request left the machine: http://example.invalid/remote.png": 1,
+    }
+    missing = [f"{what} (x{n})" for what, n in expected.items()
+               if sum(p.startswith(what) for p in report.problems) != n]
+    assert not missing, "the checks missed or repeated:\n  " + "\n  ".join(missing) + f"\nthey found:\n{found}"
+    assert report.typeset_s is not None, "the typesetting time was not measured"
+    assert "'fine'" not in found and "external" not in found, found
