@@ -333,7 +333,7 @@ def _value_diagnosis(claimed: np.ndarray, numeric: np.ndarray, tolerance: float)
     if claimed.ndim == 2 and claimed.shape[0] == claimed.shape[1]:
         k = _proportionality(claimed, numeric.T, tolerance)
         if k is not None:
-            base = "is the transpose of the gradient"
+            base = "the claim is the transpose of the gradient"
             return base if abs(k - 1) < 1e-6 else f"{base}, and {_factor_words(k, 'it')}"
     k = _proportionality(claimed, numeric, tolerance)
     if k is not None and abs(k - 1) < 1e-6:
