@@ -46,7 +46,8 @@ from typing import Callable, Literal
 
 import numpy as np
 
-__all__ = ["GradientReport", "check_gradient", "assert_gradient", "DEFAULT_RTOL"]
+__all__ = ["GradientReport", "check_gradient", "assert_gradient", "check_hessian",
+           "assert_hessian", "DEFAULT_RTOL"]
 
 Method = Literal["auto", "complex-step", "central-difference"]
 
@@ -327,22 +328,24 @@ def _factor_words(k: float, what: str) -> str:
     return f"is off by a constant factor: claim = {factor} × {what}{hint}"
 
 
-def _value_diagnosis(claimed: np.ndarray, numeric: np.ndarray, tolerance: float) -> str:
+def _value_diagnosis(claimed: np.ndarray, numeric: np.ndarray, tolerance: float,
+                     what: str = "the gradient") -> str:
     if not np.any(claimed):
-        return "the claim is zero everywhere, but the gradient is not"
-    if claimed.ndim == 2 and claimed.shape[0] == claimed.shape[1]:
+        return f"the claim is zero everywhere, but {what} is not"
+    square = claimed.ndim == 2 and claimed.shape[0] == claimed.shape[1]
+    if square and relative_error(numeric, numeric.T) > tolerance:  # else transposing is moot
         k = _proportionality(claimed, numeric.T, tolerance)
         if k is not None:
-            base = "the claim is the transpose of the gradient"
+            base = f"the claim is the transpose of {what}"
             return base if abs(k - 1) < 1e-6 else f"{base}, and {_factor_words(k, 'it')}"
     k = _proportionality(claimed, numeric, tolerance)
     if k is not None and abs(k - 1) < 1e-6:
-        return ("the claim is close to the gradient but not within the tolerance: round-off "
+        return (f"the claim is close to {what} but not within the tolerance: round-off "
                 "in how the claim is computed, or a very small term missing")
     if k is not None:
-        return f"the claim {_factor_words(k, 'the gradient')}"
+        return f"the claim {_factor_words(k, what)}"
     worst = np.unravel_index(int(np.argmax(np.abs(claimed - numeric))), claimed.shape)
-    return ("the claim is not a multiple, negative or transpose of the gradient: a term is "
+    return (f"the claim is not a multiple, negative or transpose of {what}: a term is "
             f"probably missing, extra or wrong; the largest difference is at entry "
             f"{_index(worst)} (claimed {claimed[worst]:.6g}, numeric {numeric[worst]:.6g})")
 
@@ -377,6 +380,118 @@ def _shape_diagnosis(claimed: np.ndarray, numeric: np.ndarray, shape: tuple) -> 
                     f"with order='{order}'")
     return f"{said}, and its entries are not the gradient's in any layout"
 
+
+# --------------------------------------------------------------------------- second order
+
+def check_hessian(grad: Callable[[np.ndarray], np.ndarray],
+                  hess: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *,
+                  rtol: float | None = None, method: Method = "auto",
+                  seed: int = 0) -> GradientReport:
+    """Compare ``hess(x)`` with a numeric Hessian: the derivative of a verified ``grad``.
+
+    The claim is the ``x.size × x.size`` matrix of second derivatives in **vec order**: the
+    entries of ``x`` are numbered column by column (``order='F'``), so that for a matrix X the
+    Hessian of ``L(X)`` is the matrix of ``vec(X) ↦ vec(∇L)``, as in
+    ``vec(AXB) = (Bᵀ ⊗ A) vec(X)``. Column j of the numeric Hessian is the derivative of
+    ``vec(grad(x))`` along entry j of ``vec(x)``: complex step when ``grad`` is analytic
+    (probed as in :func:`check_gradient`), Richardson central differences otherwise.
+
+    Returns the same report as :func:`check_gradient`. Beyond a constant factor, a sign and a
+    missing term, it names a claim that is not symmetric and a claim in row-major vec order
+    (rows of x stacked: ``A ⊗ B`` written where ``B ⊗ A`` was due).
+    """
+    x = _validated_point(x)
+    if method not in ("auto", "complex-step", "central-difference"):
+        raise ValueError(f"method must be 'auto', 'complex-step' or 'central-difference', "
+                         f"not {method!r}")
+    if rtol is not None and not (np.isfinite(rtol) and rtol > 0):
+        raise ValueError(f"rtol must be a positive finite number, not {rtol!r}")
+    g0 = np.asarray(grad(x.copy()))
+    if g0.shape != x.shape or not np.issubdtype(g0.dtype, np.floating):
+        raise TypeError(f"grad(x) must return a real array of x's shape {x.shape}, not shape "
+                        f"{g0.shape} and dtype {g0.dtype}; verify it with check_gradient first")
+    claimed = _claim_array(hess, x)
+    if method == "auto":
+        analytic = _gradient_is_analytic(grad, x, g0, seed)
+        method = "complex-step" if analytic else "central-difference"
+    tolerance = DEFAULT_RTOL[method] if rtol is None else float(rtol)
+    numeric = _numeric_hessian(grad, x, g0, method)
+
+    def failed(error: float, diagnosis: str) -> GradientReport:
+        return GradientReport(False, error, method, diagnosis, tolerance, claimed, numeric)
+
+    n = x.size
+    if claimed.shape != (n, n):
+        return failed(float("inf"), f"the claimed Hessian has shape {claimed.shape}, but x has "
+                      f"{n} entries: the Hessian is {n}×{n}, a row and a column per entry")
+    if not np.issubdtype(claimed.dtype, np.number) or np.iscomplexobj(claimed) \
+            or not np.all(np.isfinite(claimed)):
+        return failed(float("inf"), "the claimed Hessian is not a finite real matrix")
+    error = relative_error(claimed, numeric)
+    if error <= tolerance:
+        return GradientReport(True, error, method, None, tolerance, claimed, numeric)
+    diagnose_tolerance = max(100 * tolerance, 1e-6)
+    values = _value_diagnosis(claimed, numeric, tolerance, "the Hessian")
+    if relative_error(claimed, claimed.T) > diagnose_tolerance:
+        return failed(error, "the claimed Hessian is not symmetric, but a Hessian is (second "
+                      f"derivatives commute); {values}")
+    if x.ndim == 2:
+        rows_stacked = np.arange(n).reshape(x.shape, order="F").ravel(order="C")
+        reordered = numeric[np.ix_(rows_stacked, rows_stacked)]
+        if relative_error(claimed, reordered) <= diagnose_tolerance:
+            return failed(error, "the claim is the Hessian in row-major vec order (rows of x "
+                          "stacked: A ⊗ B where B ⊗ A was due); this book's vec stacks columns")
+    return failed(error, values)
+
+
+def assert_hessian(grad: Callable[[np.ndarray], np.ndarray],
+                   hess: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
+                   **options) -> GradientReport:
+    """Like :func:`check_hessian`, but raise ``AssertionError`` (with the diagnosis) unless ok."""
+    report = check_hessian(grad, hess, x, **options)
+    if not report.ok:
+        raise AssertionError(f"Hessian check failed at a point of shape {x.shape}: {report}")
+    return report
+
+
+def _complex_gradient(grad, z: np.ndarray) -> np.ndarray | None:
+    """``grad(z)`` for complex ``z``, or None when the imaginary part does not survive."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            value = np.asarray(grad(z))
+    except (TypeError, ValueError, np.exceptions.ComplexWarning):
+        return None
+    return value if np.iscomplexobj(value) and value.shape == z.shape else None
+
+
+def _gradient_is_analytic(grad, x: np.ndarray, g0: np.ndarray, seed: int) -> bool:
+    direction = np.random.default_rng(seed).standard_normal(x.shape)
+    direction /= np.max(np.abs(direction))
+    value = _complex_gradient(grad, x + 1j * COMPLEX_STEP * direction)
+    if value is None:
+        return False
+    h = CENTRAL_STEP * _step_scale(x)
+    by_difference = _richardson(lambda t: np.asarray(grad(x + t * direction)), h, g0)[0]
+    return relative_error(value.imag / COMPLEX_STEP, by_difference) <= PROBE_RTOL
+
+
+def _numeric_hessian(grad, x: np.ndarray, g0: np.ndarray, method: str) -> np.ndarray:
+    """Column j: the derivative of vec(grad) along entry j of vec(x) (vec stacks columns)."""
+    hessian = np.empty((x.size, x.size))
+    for j in range(x.size):
+        index = int(np.ravel_multi_index(np.unravel_index(j, x.shape, order="F"), x.shape))
+        if method == "complex-step":
+            value = _complex_gradient(grad, _perturbed(x, index, 1j * COMPLEX_STEP))
+            if value is None:
+                raise ValueError("method='complex-step' needs a grad that carries a complex "
+                                 "input through to a complex output; use method='auto'")
+            column = value.imag / COMPLEX_STEP
+        else:
+            h = CENTRAL_STEP * max(abs(x.flat[index]), _step_scale(x) * 1e-3)
+            column = _richardson(lambda t: np.asarray(grad(_perturbed(x, index, t))), h, g0)[0]
+        hessian[:, j] = column.ravel(order="F")
+    return hessian
 
 if __name__ == "__main__":  # `python chapters/checks.py --help`: check a derivation from the shell
     from checker_cli import main
