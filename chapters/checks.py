@@ -113,11 +113,7 @@ def check_gradient(f: Callable[[np.ndarray], float], grad: Callable[[np.ndarray]
         scalar, ``grad`` returning something that is not an array of numbers, bad options.
     """
     x = _validated_point(x)
-    if method not in ("auto", "complex-step", "central-difference"):
-        raise ValueError(f"method must be 'auto', 'complex-step' or 'central-difference', "
-                         f"not {method!r}")
-    if rtol is not None and not (np.isfinite(rtol) and rtol > 0):
-        raise ValueError(f"rtol must be a positive finite number, not {rtol!r}")
+    _validate_options(rtol, method)
     f0 = _real_scalar(f, x)
     claimed = _claim_array(grad, x)
 
@@ -184,6 +180,14 @@ def _validated_point(x) -> np.ndarray:
     return x.copy()  # f and grad may not modify the caller's x
 
 
+def _validate_options(rtol, method) -> None:
+    if method not in ("auto", "complex-step", "central-difference"):
+        raise ValueError(f"method must be 'auto', 'complex-step' or 'central-difference', "
+                         f"not {method!r}")
+    if rtol is not None and not (np.isfinite(rtol) and rtol > 0):
+        raise ValueError(f"rtol must be a positive finite number, not {rtol!r}")
+
+
 def _real_scalar(f, x: np.ndarray) -> float:
     value = np.asarray(f(x.copy()))
     if value.size != 1:
@@ -216,17 +220,22 @@ def _perturbed(x: np.ndarray, index: int, step) -> np.ndarray:
     return y
 
 
-def _complex_value(f, z: np.ndarray):
-    """``f(z)`` for complex ``z``, or None when f cannot carry the imaginary part through."""
+def _complex_call(function, z: np.ndarray) -> np.ndarray | None:
+    """``function(z)`` for complex ``z`` as a complex array, or None when the imaginary part
+    cannot survive (the function refuses complex input, casts it away, or returns reals)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", np.exceptions.ComplexWarning)
-            value = np.asarray(f(z))
+            value = np.asarray(function(z))
     except (TypeError, ValueError, np.exceptions.ComplexWarning):
         return None
-    if value.size != 1 or not np.iscomplexobj(value):
-        return None
-    return complex(value.item())
+    return value if np.iscomplexobj(value) else None
+
+
+def _complex_value(f, z: np.ndarray) -> complex | None:
+    """The complex loss value ``f(z)``, or None (see _complex_call)."""
+    value = _complex_call(f, z)
+    return None if value is None or value.size != 1 else complex(value.item())
 
 
 def _complex_step_is_valid(f, x: np.ndarray, f0: float, seed: int) -> bool:
@@ -401,11 +410,7 @@ def check_hessian(grad: Callable[[np.ndarray], np.ndarray],
     (rows of x stacked: ``A ⊗ B`` written where ``B ⊗ A`` was due).
     """
     x = _validated_point(x)
-    if method not in ("auto", "complex-step", "central-difference"):
-        raise ValueError(f"method must be 'auto', 'complex-step' or 'central-difference', "
-                         f"not {method!r}")
-    if rtol is not None and not (np.isfinite(rtol) and rtol > 0):
-        raise ValueError(f"rtol must be a positive finite number, not {rtol!r}")
+    _validate_options(rtol, method)
     g0 = np.asarray(grad(x.copy()))
     if g0.shape != x.shape or not np.issubdtype(g0.dtype, np.floating):
         raise TypeError(f"grad(x) must return a real array of x's shape {x.shape}, not shape "
@@ -455,14 +460,9 @@ def assert_hessian(grad: Callable[[np.ndarray], np.ndarray],
 
 
 def _complex_gradient(grad, z: np.ndarray) -> np.ndarray | None:
-    """``grad(z)`` for complex ``z``, or None when the imaginary part does not survive."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", np.exceptions.ComplexWarning)
-            value = np.asarray(grad(z))
-    except (TypeError, ValueError, np.exceptions.ComplexWarning):
-        return None
-    return value if np.iscomplexobj(value) and value.shape == z.shape else None
+    """The complex gradient ``grad(z)``, or None (see _complex_call)."""
+    value = _complex_call(grad, z)
+    return value if value is not None and value.shape == z.shape else None
 
 
 def _gradient_is_analytic(grad, x: np.ndarray, g0: np.ndarray, seed: int) -> bool:
