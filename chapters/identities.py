@@ -156,7 +156,7 @@ IDENTITIES: list[Identity] = [
              lambda r, m, n: _vec(r, m, n), lambda x: np.sum(np.abs(x) ** 3) ** (1 / 3),
              lambda x: np.sign(x) * x ** 2 / np.sum(np.abs(x) ** 3) ** (2 / 3)),
     Identity("norms", r"\lVert\mathbf x\rVert_\infty",
-             r"\operatorname{sign}(x_{i^\star})\mathbf e_{i^\star},\ i^\star = \arg\max_i|x_i|",
+             r"\operatorname{sign}(x_{i^\star})\mathbf e_{i^\star},\ i^\star = \arg\max_i\lvert x_i\rvert",
              lambda r, m, n: _vec(r, m, n), lambda x: np.max(np.abs(x)),
              lambda x: np.sign(x) * (np.abs(x) == np.max(np.abs(x)))),
     Identity("norms", r"\lVert\mathbf b - A\mathbf x\rVert_1",
