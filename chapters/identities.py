@@ -1,251 +1,564 @@
 """The book's table of gradient identities: one source of truth for the appendix and the tests.
 
-Each :class:`Identity` holds a loss, its claimed gradient (this book's convention: the
-parameter's shape), a recipe for a random test point on rectangular shapes, and the LaTeX the
-appendix prints. The appendix ("Identities, verified") and ``tests/test_identities.py`` both
-read :data:`IDENTITIES`; neither repeats a formula.
+Each :class:`Identity` is one row: a scalar loss ``loss(x, p)`` of the variable ``x`` and of
+constant parameters ``p.A``, ``p.b``, ...; its claimed gradient ``grad(x, p)`` in this book's
+convention (an array of ``x``'s shape); the shapes, as a function of three sizes
+``(m, n, k)``; the LaTeX the appendix prints; the Matrix Cookbook's equation number, if any.
 
-Matrix Cookbook numbers refer to Petersen and Pedersen, version of 15 November 2012, and are
-given only where the Cookbook states the same identity in the same layout.
+* The appendix ("Identities, verified") draws points with :func:`draw`, measures every row
+  with ``checks.check_gradient`` and prints the table: no formula is typed twice.
+* ``tests/test_identities.py`` checks every row on hypothesis-drawn sizes (all three
+  different, so a missing transpose cannot hide) and, with :func:`symbolic`, exactly with
+  sympy on small concrete sizes.
+
+Losses use the entrywise helpers below (``exp``, ``log``, ``det``, ...): on float or complex
+arrays they are numpy's, on arrays of sympy symbols sympy's, so one formula serves the numeric
+check (complex step included) and the exact one.
+
+Cookbook numbers are those of Petersen and Pedersen, version of November 15, 2012, given only
+where the Cookbook states the identity or a special case of it (``cookbook_note`` says which).
+Its derivatives of a scalar by a vector or a matrix are arrays of the variable's shape, like
+this book's gradients, so no row needs a layout conversion.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
 
-Point = tuple[np.ndarray, dict]  # the variable, and the constants the loss depends on
+Shapes = Callable[..., dict]  # (m, n, k) -> {name: shape}; the variable is one of the names
 
+
+# --------------------------------------------------- entrywise functions, numeric or sympy
+
+def _entrywise(numpy_function, sympy_name: str):
+    def apply(z):
+        z = np.asarray(z)
+        if z.dtype == object:  # sympy expressions
+            import sympy
+            return np.vectorize(getattr(sympy, sympy_name), otypes=[object])(z)
+        return numpy_function(z)
+    apply.__name__ = numpy_function.__name__
+    return apply
+
+
+exp, log, tanh = (_entrywise(np.exp, "exp"), _entrywise(np.log, "log"),
+                  _entrywise(np.tanh, "tanh"))
+sqrt, absolute, sign = (_entrywise(np.sqrt, "sqrt"), _entrywise(np.abs, "Abs"),
+                        _entrywise(np.sign, "sign"))
+
+
+def power(z, numerator: int, denominator: int):
+    """z ** (numerator / denominator), an exact rational power for sympy."""
+    if np.asarray(z).dtype == object:
+        import sympy
+        return z ** sympy.Rational(numerator, denominator)
+    return z ** (numerator / denominator)
+
+
+def sigmoid(z):
+    return 1 / (1 + exp(-z))
+
+
+def det(X):
+    if X.dtype == object:
+        import sympy
+        return sympy.Matrix(X).det()
+    return np.linalg.det(X)
+
+
+def inv(X):
+    if X.dtype == object:
+        import sympy
+        return np.array(sympy.Matrix(X).inv(), dtype=object)
+    return np.linalg.inv(X)
+
+
+def eye_like(X):
+    return np.eye(X.shape[0], dtype=X.dtype)
+
+
+# ------------------------------------------------------------------------------ the rows
 
 @dataclass(frozen=True)
 class Identity:
-    """One row of the table: ``loss(x, **constants)`` has gradient ``grad(x, **constants)``."""
+    """One row of the table: ``∇_x loss(x, p) = grad(x, p)``."""
 
+    name: str                      # short and ASCII: the test id
     group: str
-    expression: str        # LaTeX, with the variable's shape
-    gradient: str          # LaTeX, in this book's convention
-    make: Callable[[np.random.Generator, int, int], Point]  # (rng, m, n) with m != n
-    loss: Callable[..., float]
-    grad: Callable[..., np.ndarray]
-    cookbook: str = "—"
-    polynomial: bool = False   # loss and gradient use only + - * @ .T sum trace outer: sympy can expand them
+    wrt: str                       # the variable, one of the names in shapes
+    shapes: Shapes                 # (m, n, k) -> {name: shape}; square only where needed
+    loss: Callable                 # loss(x, p) -> scalar
+    grad: Callable                 # grad(x, p) -> array of x's shape
+    expression: str                # LaTeX of the loss
+    gradient: str                  # LaTeX of the gradient, in this book's convention
+    cookbook: str | None = None    # "(101)", or None where the Cookbook has no such equation
+    cookbook_note: str = ""        # how the Cookbook's statement specialises to this row
+    constraint: str = ""           # a condition on the point, or a name used (LaTeX)
+    condition: dict = field(default_factory=dict)   # name -> "invertible", "spd", "symmetric"
+    prepare: Callable | None = None  # numeric draws only: values -> values (away from kinks)
+    exact: bool = True             # sympy can check it entry by entry
 
 
-def _normal(rng, *shape):
-    return rng.standard_normal(shape)
+def _invertible(Z):
+    """Singular values in [1, 3]: 2I plus a matrix of spectral norm one."""
+    return 2 * np.eye(len(Z)) + Z / np.linalg.norm(Z, 2)
 
 
-def _well_conditioned(rng, n):
-    """A square matrix far from singular: its inverse and determinant are safe to check."""
-    return 3 * np.eye(n) + 0.5 * rng.standard_normal((n, n))
+def _positive_definite(Z):
+    return np.eye(len(Z)) + Z @ Z.T / len(Z)
 
 
-def _sigmoid(z):
-    return 1 / (1 + np.exp(-z))
+def _away_from_zero(z):
+    """Entries at least 0.5 from zero: a kink of |.| is never within a difference step."""
+    return z + 0.5 * np.sign(z)
 
 
-def _vec(rng, m, n, **named_shapes):
-    """x in R^n, plus constants with shapes given by 'm', 'n' or 'nn' (n x n) etc."""
-    sizes = {"m": m, "n": n}
-    constants = {name: rng.standard_normal(tuple(sizes[c] for c in dims))
-                 for name, dims in named_shapes.items()}
-    return rng.standard_normal(n), constants
+def _condition(kind: str, value: np.ndarray) -> np.ndarray:
+    if kind == "symmetric":        # structural: applies to sympy symbols too
+        return (value + value.T) / 2
+    if value.dtype == object:      # the others only keep numbers away from trouble
+        return value
+    return {"invertible": _invertible, "spd": _positive_definite}[kind](value)
 
 
-def _mat(rng, m, n, **named_shapes):
-    """X in R^{m x n}, plus constants as in _vec (dims from 'm', 'n', 'p' = m + n)."""
-    sizes = {"m": m, "n": n, "p": m + n}
-    constants = {name: rng.standard_normal(tuple(sizes[c] for c in dims))
-                 for name, dims in named_shapes.items()}
-    return rng.standard_normal((m, n)), constants
+def draw(identity: Identity, rng: np.random.Generator, m: int, n: int, k: int):
+    """A random point for the row: ``(x, p)``, the variable and its parameters, sizes m, n, k."""
+    values = {name: rng.standard_normal(shape)
+              for name, shape in identity.shapes(m, n, k).items()}
+    values = {name: _condition(identity.condition[name], value)
+              if name in identity.condition else value for name, value in values.items()}
+    if identity.prepare is not None:
+        values = identity.prepare(values)
+    x = values.pop(identity.wrt)
+    return x, SimpleNamespace(**values)
 
 
-def _square(rng, m, n, **named_shapes):
-    """A well-conditioned X in R^{n x n}, plus constants as in _mat."""
-    return _well_conditioned(rng, n), _mat(rng, m, n, **named_shapes)[1]
+def symbolic(identity: Identity, m: int, n: int, k: int):
+    """The row's variable and parameters as arrays of real sympy symbols: ``(x, p)``."""
+    import sympy
+
+    def symbols(name, shape):
+        array = np.empty(shape, dtype=object)
+        for index in np.ndindex(*shape):
+            array[index] = sympy.Symbol(f"{name}_{'_'.join(map(str, index))}", real=True)
+        return array
+
+    values = {name: symbols(name, shape) for name, shape in identity.shapes(m, n, k).items()}
+    values = {name: _condition(identity.condition[name], value)
+              if name in identity.condition else value for name, value in values.items()}
+    x = values.pop(identity.wrt)
+    return x, SimpleNamespace(**values)
+
+
+def shape_text(identity: Identity) -> str:
+    """'$X\\colon m\\times n$, ...': the shapes, the variable first."""
+    shapes = identity.shapes("m", "n", "k")
+    names = [identity.wrt] + [name for name in shapes if name != identity.wrt]
+    return ", ".join("$%s\\colon %s$" % (tex_name(name), r"\times ".join(shapes[name]))
+                     for name in names)
+
+
+def tex_name(name: str) -> str:
+    """x -> \\mathbf x (vectors are bold), X -> X, Theta -> \\Theta."""
+    if name == "Theta":
+        return r"\Theta"
+    return rf"\mathbf {name}" if name.islower() else name
+
+
+def _l1_residual_point(values):
+    """‖x − Ax‖₁: a contraction A and a point x whose residual has no entry near zero."""
+    A = 0.5 * values["A"] / np.linalg.norm(values["A"], 2)
+    residual = _away_from_zero(values["x"])
+    return {**values, "A": A, "x": np.linalg.solve(np.eye(len(A)) - A, residual)}
+
+
+def _clear_maximum(values):
+    """‖x‖_∞: the largest |x_i| stands out, so no second entry ties with it within a step."""
+    x = values["x"].copy()
+    x[np.argmax(np.abs(x))] *= 1.5
+    return {**values, "x": x}
+
+
+def _negative_determinant(values):
+    X = values["X"].copy()
+    X[0] *= -1
+    return {**values, "X": X}
 
 
 IDENTITIES: list[Identity] = [
-    # ----------------------------------------------------------- linear and quadratic forms
-    Identity("linear and quadratic forms", r"\mathbf a^\top\mathbf x,\ \mathbf x\in\mathbb R^n",
-             r"\mathbf a", lambda r, m, n: _vec(r, m, n, a="n"),
-             lambda x, a: a @ x, lambda x, a: a, "(69)", True),
-    Identity("linear and quadratic forms", r"\mathbf c^\top A\mathbf x,\ A\in\mathbb R^{m\times n}",
-             r"A^\top\mathbf c", lambda r, m, n: _vec(r, m, n, A="mn", c="m"),
-             lambda x, A, c: c @ A @ x, lambda x, A, c: A.T @ c, "—", True),
-    Identity("linear and quadratic forms", r"\mathbf x^\top\mathbf x", r"2\mathbf x",
-             lambda r, m, n: _vec(r, m, n), lambda x: x @ x, lambda x: 2 * x, "—", True),
-    Identity("linear and quadratic forms", r"\mathbf x^\top B\mathbf x,\ B\in\mathbb R^{n\times n}",
-             r"(B + B^\top)\mathbf x", lambda r, m, n: _vec(r, m, n, B="nn"),
-             lambda x, B: x @ B @ x, lambda x, B: (B + B.T) @ x, "(81)", True),
-    Identity("linear and quadratic forms", r"(\mathbf a^\top\mathbf x)^2",
-             r"2(\mathbf a^\top\mathbf x)\,\mathbf a", lambda r, m, n: _vec(r, m, n, a="n"),
-             lambda x, a: (a @ x) ** 2, lambda x, a: 2 * (a @ x) * a, "—", True),
-    Identity("linear and quadratic forms", r"\lVert A\mathbf x - \mathbf b\rVert^2",
-             r"2A^\top(A\mathbf x - \mathbf b)", lambda r, m, n: _vec(r, m, n, A="mn", b="m"),
-             lambda x, A, b: np.sum((A @ x - b) ** 2), lambda x, A, b: 2 * A.T @ (A @ x - b),
-             "—", True),
-    Identity("linear and quadratic forms",
-             r"\tfrac12\lVert A\mathbf x - \mathbf b\rVert^2 + \tfrac\lambda2\lVert\mathbf x\rVert^2",
-             r"A^\top(A\mathbf x - \mathbf b) + \lambda\mathbf x",
-             lambda r, m, n: _vec(r, m, n, A="mn", b="m"),
-             lambda x, A, b: 0.5 * np.sum((A @ x - b) ** 2) + 0.15 * np.sum(x * x),
-             lambda x, A, b: A.T @ (A @ x - b) + 0.3 * x, "—", True),
-    Identity("linear and quadratic forms", r"\mathbf a^\top X\mathbf b,\ X\in\mathbb R^{m\times n}",
-             r"\mathbf a\mathbf b^\top", lambda r, m, n: _mat(r, m, n, a="m", b="n"),
-             lambda X, a, b: a @ X @ b, lambda X, a, b: np.outer(a, b), "(70)", True),
-    Identity("linear and quadratic forms", r"\mathbf a^\top X^\top\mathbf b",
-             r"\mathbf b\mathbf a^\top", lambda r, m, n: _mat(r, m, n, a="n", b="m"),
-             lambda X, a, b: a @ X.T @ b, lambda X, a, b: np.outer(b, a), "(71)", True),
-    Identity("linear and quadratic forms", r"\mathbf b^\top X^\top X\mathbf c",
-             r"X(\mathbf b\mathbf c^\top + \mathbf c\mathbf b^\top)",
-             lambda r, m, n: _mat(r, m, n, b="n", c="n"),
-             lambda X, b, c: b @ X.T @ X @ c, lambda X, b, c: X @ (np.outer(b, c) + np.outer(c, b)),
-             "—", True),
-    # -------------------------------------------------------------------------------- traces
-    Identity("traces", r"\operatorname{tr}(AX),\ A\in\mathbb R^{n\times m}", r"A^\top",
-             lambda r, m, n: _mat(r, m, n, A="nm"),
-             lambda X, A: np.trace(A @ X), lambda X, A: A.T, "—", True),
-    Identity("traces", r"\operatorname{tr}(X^\top A),\ A\in\mathbb R^{m\times n}", r"A",
-             lambda r, m, n: _mat(r, m, n, A="mn"),
-             lambda X, A: np.trace(X.T @ A), lambda X, A: A, "—", True),
-    Identity("traces", r"\operatorname{tr}(AX^\top),\ A\in\mathbb R^{m\times n}", r"A",
-             lambda r, m, n: _mat(r, m, n, A="mn"),
-             lambda X, A: np.trace(A @ X.T), lambda X, A: A, "—", True),
-    Identity("traces", r"\operatorname{tr}(AXB),\ A\in\mathbb R^{p\times m}, B\in\mathbb R^{n\times p}",
-             r"A^\top B^\top", lambda r, m, n: _mat(r, m, n, A="pm", B="np"),
-             lambda X, A, B: np.trace(A @ X @ B), lambda X, A, B: A.T @ B.T, "—", True),
-    Identity("traces", r"\operatorname{tr}(X^\top AX),\ A\in\mathbb R^{m\times m}",
-             r"(A + A^\top)X", lambda r, m, n: _mat(r, m, n, A="mm"),
-             lambda X, A: np.trace(X.T @ A @ X), lambda X, A: (A + A.T) @ X, "—", True),
-    Identity("traces", r"\operatorname{tr}(XBX^\top),\ B\in\mathbb R^{n\times n}",
-             r"X(B + B^\top)", lambda r, m, n: _mat(r, m, n, B="nn"),
-             lambda X, B: np.trace(X @ B @ X.T), lambda X, B: X @ (B + B.T), "—", True),
-    Identity("traces", r"\operatorname{tr}(X^\top X)", r"2X", lambda r, m, n: _mat(r, m, n),
-             lambda X: np.trace(X.T @ X), lambda X: 2 * X, "—", True),
-    Identity("traces", r"\operatorname{tr}(X^2),\ X\in\mathbb R^{n\times n}", r"2X^\top",
-             lambda r, m, n: (r.standard_normal((n, n)), {}),
-             lambda X: np.trace(X @ X), lambda X: 2 * X.T, "—", True),
-    Identity("traces", r"\operatorname{tr}(AXBX),\ X\in\mathbb R^{n\times n}",
-             r"A^\top X^\top B^\top + B^\top X^\top A^\top",
-             lambda r, m, n: (r.standard_normal((n, n)),
-                              {"A": r.standard_normal((n, n)), "B": r.standard_normal((n, n))}),
-             lambda X, A, B: np.trace(A @ X @ B @ X),
-             lambda X, A, B: A.T @ X.T @ B.T + B.T @ X.T @ A.T, "—", True),
-    # ------------------------------------------------------------------ Frobenius and l^p norms
-    Identity("norms", r"\lVert X\rVert_F^2", r"2X", lambda r, m, n: _mat(r, m, n),
-             lambda X: np.sum(X * X), lambda X: 2 * X, "—", True),
-    Identity("norms", r"\lVert X\rVert_F", r"X/\lVert X\rVert_F", lambda r, m, n: _mat(r, m, n),
-             lambda X: np.linalg.norm(X), lambda X: X / np.linalg.norm(X)),
-    Identity("norms", r"\lVert X - A\rVert_F^2", r"2(X - A)",
-             lambda r, m, n: _mat(r, m, n, A="mn"),
-             lambda X, A: np.sum((X - A) ** 2), lambda X, A: 2 * (X - A), "—", True),
-    Identity("norms", r"\lVert AXB - C\rVert_F^2,\ A\in\mathbb R^{p\times m}, B\in\mathbb R^{n\times p}",
-             r"2A^\top(AXB - C)B^\top", lambda r, m, n: _mat(r, m, n, A="pm", B="np", C="pp"),
-             lambda X, A, B, C: np.sum((A @ X @ B - C) ** 2),
-             lambda X, A, B, C: 2 * A.T @ (A @ X @ B - C) @ B.T, "—", True),
-    Identity("norms", r"\lVert\mathbf x\rVert_2", r"\mathbf x/\lVert\mathbf x\rVert_2",
-             lambda r, m, n: _vec(r, m, n),
-             lambda x: np.linalg.norm(x), lambda x: x / np.linalg.norm(x)),
-    Identity("norms", r"\lVert\mathbf x\rVert_1", r"\operatorname{sign}(\mathbf x)",
-             lambda r, m, n: _vec(r, m, n), lambda x: np.sum(np.abs(x)), lambda x: np.sign(x)),
-    Identity("norms", r"\lVert\mathbf x\rVert_3",
-             r"\operatorname{sign}(\mathbf x)\odot\mathbf x^{2}/\lVert\mathbf x\rVert_3^{2}",
-             lambda r, m, n: _vec(r, m, n), lambda x: np.sum(np.abs(x) ** 3) ** (1 / 3),
-             lambda x: np.sign(x) * x ** 2 / np.sum(np.abs(x) ** 3) ** (2 / 3)),
-    Identity("norms", r"\lVert\mathbf x\rVert_\infty",
-             r"\operatorname{sign}(x_{i^\star})\mathbf e_{i^\star},\ i^\star = \arg\max_i\lvert x_i\rvert",
-             lambda r, m, n: _vec(r, m, n), lambda x: np.max(np.abs(x)),
-             lambda x: np.sign(x) * (np.abs(x) == np.max(np.abs(x)))),
-    Identity("norms", r"\lVert\mathbf b - A\mathbf x\rVert_1",
-             r"-A^\top\operatorname{sign}(\mathbf b - A\mathbf x)",
-             lambda r, m, n: _vec(r, m, n, A="mn", b="m"),
-             lambda x, A, b: np.sum(np.abs(b - A @ x)), lambda x, A, b: -A.T @ np.sign(b - A @ x)),
-    # --------------------------------------------------------- determinant, log-det, inverse
-    Identity("determinant and inverse", r"\det X,\ X\in\mathbb R^{n\times n}",
-             r"\det(X)\,X^{-\top}", lambda r, m, n: _square(r, m, n),
-             lambda X: np.linalg.det(X), lambda X: np.linalg.det(X) * np.linalg.inv(X).T),
-    Identity("determinant and inverse", r"\log\lvert\det X\rvert", r"X^{-\top}",
-             lambda r, m, n: _square(r, m, n),
-             lambda X: np.linalg.slogdet(X)[1], lambda X: np.linalg.inv(X).T),
-    Identity("determinant and inverse", r"\mathbf a^\top X^{-1}\mathbf b",
-             r"-X^{-\top}\mathbf a\mathbf b^\top X^{-\top}",
-             lambda r, m, n: _square(r, m, n, a="n", b="n"),
-             lambda X, a, b: a @ np.linalg.inv(X) @ b,
-             lambda X, a, b: -np.linalg.inv(X).T @ np.outer(a, b) @ np.linalg.inv(X).T),
-    Identity("determinant and inverse", r"\operatorname{tr}(AX^{-1}B),\ A\in\mathbb R^{m\times n}, B\in\mathbb R^{n\times m}",
-             r"-X^{-\top}A^\top B^\top X^{-\top}",
-             lambda r, m, n: _square(r, m, n, A="mn", B="nm"),
-             lambda X, A, B: np.trace(A @ np.linalg.inv(X) @ B),
-             lambda X, A, B: -np.linalg.inv(X).T @ A.T @ B.T @ np.linalg.inv(X).T),
-    # ------------------------------------------------------------------- entrywise functions
-    Identity("entrywise functions", r"\mathbf 1^\top\exp(X)\mathbf 1", r"\exp(X)",
-             lambda r, m, n: _mat(r, m, n), lambda X: np.sum(np.exp(X)), lambda X: np.exp(X)),
-    Identity("entrywise functions", r"\log\sum_i e^{x_i}", r"\operatorname{softmax}(\mathbf x)",
-             lambda r, m, n: _vec(r, m, n), lambda x: np.log(np.sum(np.exp(x))),
-             lambda x: np.exp(x) / np.sum(np.exp(x))),
-    Identity("entrywise functions", r"\sum_i\log(1 + e^{x_i})", r"\sigma(\mathbf x)",
-             lambda r, m, n: _vec(r, m, n), lambda x: np.sum(np.log1p(np.exp(x))), _sigmoid),
-    Identity("entrywise functions", r"\sum_{ij}\log(1 + x_{ij}^2)", r"2X\oslash(1 + X^{\odot 2})",
-             lambda r, m, n: _mat(r, m, n), lambda X: np.sum(np.log1p(X * X)),
-             lambda X: 2 * X / (1 + X * X)),
-    Identity("entrywise functions", r"\mathbf a^\top\tanh(A\mathbf x)",
-             r"A^\top[\mathbf a\odot(1 - \tanh^2(A\mathbf x))]",
-             lambda r, m, n: _vec(r, m, n, A="mn", a="m"),
-             lambda x, A, a: a @ np.tanh(A @ x), lambda x, A, a: A.T @ (a * (1 - np.tanh(A @ x) ** 2))),
-    # ------------------------------------------------------------------ the book's chapters
-    Identity("the book's losses", r"\lVert\mathbf b - \mathbf a\rVert^2\ \text{in}\ \mathbf a",
-             r"2(\mathbf a - \mathbf b)", lambda r, m, n: _vec(r, m, n, b="n"),
-             lambda a, b: np.sum((b - a) ** 2), lambda a, b: 2 * (a - b), "—", True),
-    Identity("the book's losses", r"\lVert W\mathbf u - \mathbf v\rVert^2\ \text{in}\ W",
-             r"2(W\mathbf u - \mathbf v)\mathbf u^\top", lambda r, m, n: _mat(r, m, n, u="n", v="m"),
-             lambda W, u, v: np.sum((W @ u - v) ** 2), lambda W, u, v: 2 * np.outer(W @ u - v, u),
-             "—", True),
-    Identity("the book's losses", r"\lVert W\mathbf u - \mathbf v\rVert^2\ \text{in}\ \mathbf u",
-             r"2W^\top(W\mathbf u - \mathbf v)", lambda r, m, n: _vec(r, m, n, W="mn", v="m"),
-             lambda u, W, v: np.sum((W @ u - v) ** 2), lambda u, W, v: 2 * W.T @ (W @ u - v),
-             "—", True),
-    Identity("the book's losses", r"\lVert W\mathbf u - \mathbf v\rVert^2\ \text{in}\ \mathbf v",
-             r"-2(W\mathbf u - \mathbf v)",
-             lambda r, m, n: (r.standard_normal(m), {"W": r.standard_normal((m, n)),
-                                                     "u": r.standard_normal(n)}),
-             lambda v, W, u: np.sum((W @ u - v) ** 2), lambda v, W, u: -2 * (W @ u - v), "—", True),
-    Identity("the book's losses", r"\lVert WU - V\rVert_F^2\ \text{in}\ W",
-             r"2(WU - V)U^\top", lambda r, m, n: _mat(r, m, n, U="np", V="mp"),
-             lambda W, U, V: np.sum((W @ U - V) ** 2), lambda W, U, V: 2 * (W @ U - V) @ U.T,
-             "—", True),
-    Identity("the book's losses", r"\lVert WX + \mathbf b\mathbf 1^\top - Y\rVert_F^2\ \text{in}\ W",
-             r"2(WX + \mathbf b\mathbf 1^\top - Y)X^\top",
-             lambda r, m, n: _mat(r, m, n, X="np", b="m", Y="mp"),
-             lambda W, X, b, Y: np.sum((W @ X + b[:, None] - Y) ** 2),
-             lambda W, X, b, Y: 2 * (W @ X + b[:, None] - Y) @ X.T, "—", True),
-    Identity("the book's losses", r"\lVert WX + \mathbf b\mathbf 1^\top - Y\rVert_F^2\ \text{in}\ \mathbf b",
-             r"2(WX + \mathbf b\mathbf 1^\top - Y)\mathbf 1",
-             lambda r, m, n: (r.standard_normal(m), {"W": r.standard_normal((m, n)),
-                                                     "X": r.standard_normal((n, m + n)),
-                                                     "Y": r.standard_normal((m, m + n))}),
-             lambda b, W, X, Y: np.sum((W @ X + b[:, None] - Y) ** 2),
-             lambda b, W, X, Y: 2 * np.sum(W @ X + b[:, None] - Y, axis=1), "—", True),
-    Identity("the book's losses", r"\lVert X_{\text{rows}}W^\top + \mathbf 1\mathbf b^\top - Y_{\text{rows}}\rVert_F^2\ \text{in}\ W",
-             r"2R_{\text{rows}}^\top X_{\text{rows}}",
-             lambda r, m, n: _mat(r, m, n, Xr="pn", b="m", Yr="pm"),
-             lambda W, Xr, b, Yr: np.sum((Xr @ W.T + b[None, :] - Yr) ** 2),
-             lambda W, Xr, b, Yr: 2 * (Xr @ W.T + b[None, :] - Yr).T @ Xr, "—", True),
-    Identity("the book's losses", r"\tfrac12\lVert\sigma(X\Theta) - Y\rVert_F^2\ \text{in}\ \Theta",
-             r"X^\top[(\sigma(Z) - Y)\odot\sigma(Z)\odot(1 - \sigma(Z))]",
-             lambda r, m, n: _mat(r, m, n, X="pm", Y="pn"),
-             lambda T, X, Y: 0.5 * np.sum((_sigmoid(X @ T) - Y) ** 2),
-             lambda T, X, Y: X.T @ ((_sigmoid(X @ T) - Y) * _sigmoid(X @ T) * (1 - _sigmoid(X @ T)))),
-    Identity("the book's losses", r"\tfrac12\lVert\tanh(X\Theta) - Y\rVert_F^2\ \text{in}\ \Theta",
-             r"X^\top[(\tanh Z - Y)\odot(1 - \tanh^2 Z)]",
-             lambda r, m, n: _mat(r, m, n, X="pm", Y="pn"),
-             lambda T, X, Y: 0.5 * np.sum((np.tanh(X @ T) - Y) ** 2),
-             lambda T, X, Y: X.T @ ((np.tanh(X @ T) - Y) * (1 - np.tanh(X @ T) ** 2))),
-    Identity("the book's losses", r"\lVert\mathbf x - A\mathbf x\rVert_1,\ A\in\mathbb R^{n\times n}",
-             r"(I - A)^\top\operatorname{sign}(\mathbf x - A\mathbf x)",
-             lambda r, m, n: _vec(r, m, n, A="nn"),
-             lambda x, A: np.sum(np.abs(x - A @ x)),
-             lambda x, A: (np.eye(len(x)) - A).T @ np.sign(x - A @ x)),
+    # ---------------------------------------------------------------- forms in a vector
+    Identity(
+        "a'x", "linear and quadratic forms", "x", lambda m, n, k: dict(x=(n,), a=(n,)),
+        lambda x, p: p.a @ x, lambda x, p: p.a,
+        r"\mathbf a^\top\mathbf x", r"\mathbf a", "(69)"),
+    Identity(
+        "x'x", "linear and quadratic forms", "x", lambda m, n, k: dict(x=(n,)),
+        lambda x, p: x @ x, lambda x, p: 2 * x,
+        r"\mathbf x^\top\mathbf x", r"2\mathbf x"),
+    Identity(
+        "c'Ax", "linear and quadratic forms", "x",
+        lambda m, n, k: dict(x=(n,), A=(m, n), c=(m,)),
+        lambda x, p: p.c @ p.A @ x, lambda x, p: p.A.T @ p.c,
+        r"\mathbf c^\top A\mathbf x", r"A^\top\mathbf c"),
+    Identity(
+        "x'Bx", "linear and quadratic forms", "x", lambda m, n, k: dict(x=(n,), B=(n, n)),
+        lambda x, p: x @ p.B @ x, lambda x, p: (p.B + p.B.T) @ x,
+        r"\mathbf x^\top B\mathbf x", r"(B + B^\top)\mathbf x", "(81)"),
+    Identity(
+        "(a'x)^2", "linear and quadratic forms", "x", lambda m, n, k: dict(x=(n,), a=(n,)),
+        lambda x, p: (p.a @ x) ** 2, lambda x, p: 2 * (p.a @ x) * p.a,
+        r"(\mathbf a^\top\mathbf x)^2", r"2(\mathbf a^\top\mathbf x)\,\mathbf a"),
+    Identity(
+        "(Bx+b)'C(Dx+d)", "linear and quadratic forms", "x",
+        lambda m, n, k: dict(x=(n,), B=(k, n), b=(k,), C=(k, m), D=(m, n), d=(m,)),
+        lambda x, p: (p.B @ x + p.b) @ p.C @ (p.D @ x + p.d),
+        lambda x, p: p.B.T @ p.C @ (p.D @ x + p.d) + p.D.T @ p.C.T @ (p.B @ x + p.b),
+        r"(B\mathbf x + \mathbf b)^\top C(D\mathbf x + \mathbf d)",
+        r"B^\top C(D\mathbf x + \mathbf d) + D^\top C^\top(B\mathbf x + \mathbf b)", "(78)"),
+    Identity(
+        "||Ax-b||^2", "linear and quadratic forms", "x",
+        lambda m, n, k: dict(x=(n,), A=(m, n), b=(m,)),
+        lambda x, p: np.sum((p.A @ x - p.b) ** 2), lambda x, p: 2 * p.A.T @ (p.A @ x - p.b),
+        r"\lVert A\mathbf x - \mathbf b\rVert^2", r"2A^\top(A\mathbf x - \mathbf b)", "(84)",
+        r"weight $I$"),
+    Identity(
+        "(x-s)'W(x-s)", "linear and quadratic forms", "x",
+        lambda m, n, k: dict(x=(n,), s=(n,), W=(n, n)),
+        lambda x, p: (x - p.s) @ p.W @ (x - p.s), lambda x, p: 2 * p.W @ (x - p.s),
+        r"(\mathbf x - \mathbf s)^\top W(\mathbf x - \mathbf s)", r"2W(\mathbf x - \mathbf s)",
+        "(85)", constraint=r"$W$ symmetric", condition={"W": "symmetric"}),
+    # ---------------------------------------------------------------- forms in a matrix
+    Identity(
+        "a'Xb", "forms in a matrix", "X", lambda m, n, k: dict(X=(m, n), a=(m,), b=(n,)),
+        lambda X, p: p.a @ X @ p.b, lambda X, p: np.outer(p.a, p.b),
+        r"\mathbf a^\top X\mathbf b", r"\mathbf a\mathbf b^\top", "(70)"),
+    Identity(
+        "a'X'b", "forms in a matrix", "X", lambda m, n, k: dict(X=(m, n), a=(n,), b=(m,)),
+        lambda X, p: p.a @ X.T @ p.b, lambda X, p: np.outer(p.b, p.a),
+        r"\mathbf a^\top X^\top\mathbf b", r"\mathbf b\mathbf a^\top", "(71)"),
+    Identity(
+        "a'Xa", "forms in a matrix", "X", lambda m, n, k: dict(X=(n, n), a=(n,)),
+        lambda X, p: p.a @ X @ p.a, lambda X, p: np.outer(p.a, p.a),
+        r"\mathbf a^\top X\mathbf a", r"\mathbf a\mathbf a^\top", "(72)"),
+    Identity(
+        "b'X'Xc", "forms in a matrix", "X", lambda m, n, k: dict(X=(m, n), b=(n,), c=(n,)),
+        lambda X, p: p.b @ X.T @ X @ p.c,
+        lambda X, p: X @ (np.outer(p.b, p.c) + np.outer(p.c, p.b)),
+        r"\mathbf b^\top X^\top X\mathbf c",
+        r"X(\mathbf b\mathbf c^\top + \mathbf c\mathbf b^\top)", "(77)"),
+    Identity(
+        "b'X'DXc", "forms in a matrix", "X",
+        lambda m, n, k: dict(X=(m, n), D=(m, m), b=(n,), c=(n,)),
+        lambda X, p: p.b @ X.T @ p.D @ X @ p.c,
+        lambda X, p: p.D.T @ X @ np.outer(p.b, p.c) + p.D @ X @ np.outer(p.c, p.b),
+        r"\mathbf b^\top X^\top DX\mathbf c",
+        r"D^\top X\mathbf b\mathbf c^\top + DX\mathbf c\mathbf b^\top", "(82)"),
+    Identity(
+        "(Xb+c)'D(Xb+c)", "forms in a matrix", "X",
+        lambda m, n, k: dict(X=(m, n), b=(n,), c=(m,), D=(m, m)),
+        lambda X, p: (X @ p.b + p.c) @ p.D @ (X @ p.b + p.c),
+        lambda X, p: np.outer((p.D + p.D.T) @ (X @ p.b + p.c), p.b),
+        r"(X\mathbf b + \mathbf c)^\top D(X\mathbf b + \mathbf c)",
+        r"(D + D^\top)(X\mathbf b + \mathbf c)\mathbf b^\top", "(83)"),
+    Identity(
+        "(x-As)'W(x-As) in A", "forms in a matrix", "A",
+        lambda m, n, k: dict(A=(m, n), x=(m,), s=(n,), W=(m, m)),
+        lambda A, p: (p.x - A @ p.s) @ p.W @ (p.x - A @ p.s),
+        lambda A, p: -2 * np.outer(p.W @ (p.x - A @ p.s), p.s),
+        r"(\mathbf x - A\mathbf s)^\top W(\mathbf x - A\mathbf s)",
+        r"-2W(\mathbf x - A\mathbf s)\mathbf s^\top", "(88)",
+        constraint=r"$W$ symmetric", condition={"W": "symmetric"}),
+    # -------------------------------------------------------------------------- traces
+    Identity(
+        "tr(X)", "traces", "X", lambda m, n, k: dict(X=(n, n)),
+        lambda X, p: np.trace(X), lambda X, p: np.eye(len(X)),
+        r"\operatorname{tr}X", r"I", "(99)"),
+    Identity(
+        "tr(XA)", "traces", "X", lambda m, n, k: dict(X=(m, n), A=(n, m)),
+        lambda X, p: np.trace(X @ p.A), lambda X, p: p.A.T,
+        r"\operatorname{tr}(XA)", r"A^\top", "(100)"),
+    Identity(
+        "tr(AXB)", "traces", "X", lambda m, n, k: dict(X=(m, n), A=(k, m), B=(n, k)),
+        lambda X, p: np.trace(p.A @ X @ p.B), lambda X, p: p.A.T @ p.B.T,
+        r"\operatorname{tr}(AXB)", r"A^\top B^\top", "(101)"),
+    Identity(
+        "tr(AX'B)", "traces", "X", lambda m, n, k: dict(X=(m, n), A=(k, n), B=(m, k)),
+        lambda X, p: np.trace(p.A @ X.T @ p.B), lambda X, p: p.B @ p.A,
+        r"\operatorname{tr}(AX^\top B)", r"BA", "(102)"),
+    Identity(
+        "tr(X'A)", "traces", "X", lambda m, n, k: dict(X=(m, n), A=(m, n)),
+        lambda X, p: np.trace(X.T @ p.A), lambda X, p: p.A,
+        r"\operatorname{tr}(X^\top A)", r"A", "(103)"),
+    Identity(
+        "tr(AX')", "traces", "X", lambda m, n, k: dict(X=(m, n), A=(m, n)),
+        lambda X, p: np.trace(p.A @ X.T), lambda X, p: p.A,
+        r"\operatorname{tr}(AX^\top)", r"A", "(104)"),
+    Identity(
+        "tr(X^2)", "traces", "X", lambda m, n, k: dict(X=(n, n)),
+        lambda X, p: np.trace(X @ X), lambda X, p: 2 * X.T,
+        r"\operatorname{tr}(X^2)", r"2X^\top", "(106)"),
+    Identity(
+        "tr(X^2B)", "traces", "X", lambda m, n, k: dict(X=(n, n), B=(n, n)),
+        lambda X, p: np.trace(X @ X @ p.B), lambda X, p: (X @ p.B + p.B @ X).T,
+        r"\operatorname{tr}(X^2B)", r"(XB + BX)^\top", "(107)"),
+    Identity(
+        "tr(X'BX)", "traces", "X", lambda m, n, k: dict(X=(m, n), B=(m, m)),
+        lambda X, p: np.trace(X.T @ p.B @ X), lambda X, p: (p.B + p.B.T) @ X,
+        r"\operatorname{tr}(X^\top BX)", r"BX + B^\top X", "(108)"),
+    Identity(
+        "tr(XBX')", "traces", "X", lambda m, n, k: dict(X=(m, n), B=(n, n)),
+        lambda X, p: np.trace(X @ p.B @ X.T), lambda X, p: X @ (p.B + p.B.T),
+        r"\operatorname{tr}(XBX^\top)", r"XB^\top + XB", "(111)"),
+    Identity(
+        "tr(AXBX)", "traces", "X", lambda m, n, k: dict(X=(m, n), A=(n, m), B=(n, m)),
+        lambda X, p: np.trace(p.A @ X @ p.B @ X),
+        lambda X, p: p.A.T @ X.T @ p.B.T + p.B.T @ X.T @ p.A.T,
+        r"\operatorname{tr}(AXBX)", r"A^\top X^\top B^\top + B^\top X^\top A^\top", "(114)"),
+    Identity(
+        "tr(X'X)", "traces", "X", lambda m, n, k: dict(X=(m, n)),
+        lambda X, p: np.trace(X.T @ X), lambda X, p: 2 * X,
+        r"\operatorname{tr}(X^\top X)", r"2X", "(115)"),
+    Identity(
+        "tr(B'X'CXB)", "traces", "X", lambda m, n, k: dict(X=(m, n), C=(m, m), B=(n, k)),
+        lambda X, p: np.trace(p.B.T @ X.T @ p.C @ X @ p.B),
+        lambda X, p: (p.C.T + p.C) @ X @ p.B @ p.B.T,
+        r"\operatorname{tr}(B^\top X^\top CXB)", r"C^\top XBB^\top + CXBB^\top", "(116)"),
+    Identity(
+        "tr(X'BXC)", "traces", "X", lambda m, n, k: dict(X=(m, n), B=(m, m), C=(n, n)),
+        lambda X, p: np.trace(X.T @ p.B @ X @ p.C),
+        lambda X, p: p.B @ X @ p.C + p.B.T @ X @ p.C.T,
+        r"\operatorname{tr}(X^\top BXC)", r"BXC + B^\top XC^\top", "(117)"),
+    Identity(
+        "tr(AXBX'C)", "traces", "X",
+        lambda m, n, k: dict(X=(m, n), A=(k, m), B=(n, n), C=(m, k)),
+        lambda X, p: np.trace(p.A @ X @ p.B @ X.T @ p.C),
+        lambda X, p: p.A.T @ p.C.T @ X @ p.B.T + p.C @ p.A @ X @ p.B,
+        r"\operatorname{tr}(AXBX^\top C)", r"A^\top C^\top XB^\top + CAXB", "(118)"),
+    Identity(
+        "tr[(AXB+C)(AXB+C)']", "traces", "X",
+        lambda m, n, k: dict(X=(m, n), A=(k, m), B=(n, k), C=(k, k)),
+        lambda X, p: np.trace((p.A @ X @ p.B + p.C) @ (p.A @ X @ p.B + p.C).T),
+        lambda X, p: 2 * p.A.T @ (p.A @ X @ p.B + p.C) @ p.B.T,
+        r"\operatorname{tr}[(AXB + C)(AXB + C)^\top]", r"2A^\top(AXB + C)B^\top", "(119)"),
+    # ----------------------------------------------------- determinant, log-det, inverse
+    Identity(
+        "det(X)", "determinant and inverse", "X", lambda m, n, k: dict(X=(n, n)),
+        lambda X, p: det(X), lambda X, p: det(X) * inv(X).T,
+        r"\det X", r"\det(X)\,X^{-\top}", "(49)",
+        constraint=r"$X$ invertible", condition={"X": "invertible"}),
+    Identity(
+        "det(AXB)", "determinant and inverse", "X",
+        lambda m, n, k: dict(X=(n, n), A=(n, n), B=(n, n)),
+        lambda X, p: det(p.A @ X @ p.B), lambda X, p: det(p.A @ X @ p.B) * inv(X).T,
+        r"\det(AXB)", r"\det(AXB)\,X^{-\top}", "(51)",
+        constraint=r"$A$, $X$, $B$ invertible",
+        condition={"X": "invertible", "A": "invertible", "B": "invertible"}),
+    Identity(
+        "log|det(X)|", "determinant and inverse", "X", lambda m, n, k: dict(X=(n, n)),
+        lambda X, p: log(absolute(det(X))), lambda X, p: inv(X).T,
+        r"\log\lvert\det X\rvert", r"X^{-\top}", "(57)",
+        constraint=r"$X$ invertible (drawn with $\det X < 0$)",
+        condition={"X": "invertible"}, prepare=_negative_determinant,
+        exact=False),  # sympy leaves sign(det X)/|det X|, which it cannot reduce to 1/det X
+    Identity(
+        "log det(X), X pos. def.", "determinant and inverse", "X",
+        lambda m, n, k: dict(X=(n, n)),
+        lambda X, p: log(det(X)), lambda X, p: inv(X),
+        r"\log\det X", r"X^{-1}", "(57)", r"$X^{-\top} = X^{-1}$",
+        constraint=r"$X$ positive definite", condition={"X": "spd"},
+        exact=False),  # X^{-1} holds at symmetric X only; symbols are not symmetric
+    Identity(
+        "det(X^-1)", "determinant and inverse", "X", lambda m, n, k: dict(X=(n, n)),
+        lambda X, p: det(inv(X)), lambda X, p: -det(inv(X)) * inv(X).T,
+        r"\det(X^{-1})", r"-\det(X^{-1})\,X^{-\top}", "(62)",
+        constraint=r"$X$ invertible", condition={"X": "invertible"}),
+    Identity(
+        "a'X^-1b", "determinant and inverse", "X",
+        lambda m, n, k: dict(X=(n, n), a=(n,), b=(n,)),
+        lambda X, p: p.a @ inv(X) @ p.b,
+        lambda X, p: -inv(X).T @ np.outer(p.a, p.b) @ inv(X).T,
+        r"\mathbf a^\top X^{-1}\mathbf b", r"-X^{-\top}\mathbf a\mathbf b^\top X^{-\top}", "(61)",
+        constraint=r"$X$ invertible", condition={"X": "invertible"}),
+    Identity(
+        "tr(AX^-1B)", "determinant and inverse", "X",
+        lambda m, n, k: dict(X=(n, n), A=(m, n), B=(n, m)),
+        lambda X, p: np.trace(p.A @ inv(X) @ p.B),
+        lambda X, p: -inv(X).T @ p.A.T @ p.B.T @ inv(X).T,
+        r"\operatorname{tr}(AX^{-1}B)", r"-X^{-\top}A^\top B^\top X^{-\top}", "(124)",
+        r"also (63)",
+        constraint=r"$X$ invertible", condition={"X": "invertible"}),
+    Identity(
+        "tr(X^-1)", "determinant and inverse", "X", lambda m, n, k: dict(X=(n, n)),
+        lambda X, p: np.trace(inv(X)), lambda X, p: -(inv(X) @ inv(X)).T,
+        r"\operatorname{tr}(X^{-1})", r"-(X^{-2})^\top", "(64)", r"its $A = 0$",
+        constraint=r"$X$ invertible", condition={"X": "invertible"}),
+    # --------------------------------------------------------------------------- norms
+    Identity(
+        "||X||_F^2", "norms", "X", lambda m, n, k: dict(X=(m, n)),
+        lambda X, p: np.sum(X * X), lambda X, p: 2 * X,
+        r"\lVert X\rVert_F^2", r"2X", "(115)", r"as $\operatorname{tr}(X^\top X)$"),
+    Identity(
+        "||X||_F", "norms", "X", lambda m, n, k: dict(X=(m, n)),
+        lambda X, p: sqrt(np.sum(X * X)), lambda X, p: X / sqrt(np.sum(X * X)),
+        r"\lVert X\rVert_F", r"X/\lVert X\rVert_F"),
+    Identity(
+        "||x||_2", "norms", "x", lambda m, n, k: dict(x=(n,)),
+        lambda x, p: sqrt(x @ x), lambda x, p: x / sqrt(x @ x),
+        r"\lVert\mathbf x\rVert_2", r"\mathbf x/\lVert\mathbf x\rVert_2"),
+    Identity(
+        "||x-a||_2", "norms", "x", lambda m, n, k: dict(x=(n,), a=(n,)),
+        lambda x, p: sqrt((x - p.a) @ (x - p.a)),
+        lambda x, p: (x - p.a) / sqrt((x - p.a) @ (x - p.a)),
+        r"\lVert\mathbf x - \mathbf a\rVert_2",
+        r"(\mathbf x - \mathbf a)/\lVert\mathbf x - \mathbf a\rVert_2"),
+    Identity(
+        "||x||_1", "norms", "x", lambda m, n, k: dict(x=(n,)),
+        lambda x, p: np.sum(absolute(x)), lambda x, p: sign(x),
+        r"\lVert\mathbf x\rVert_1", r"\operatorname{sign}(\mathbf x)",
+        constraint=r"no $x_i = 0$",
+        prepare=lambda v: {**v, "x": _away_from_zero(v["x"])}),
+    Identity(
+        "||x||_3", "norms", "x", lambda m, n, k: dict(x=(n,)),
+        lambda x, p: power(np.sum(absolute(x) ** 3), 1, 3),
+        lambda x, p: sign(x) * x ** 2 / power(np.sum(absolute(x) ** 3), 2, 3),
+        r"\lVert\mathbf x\rVert_3",
+        r"\operatorname{sign}(\mathbf x)\odot\mathbf x^{\odot 2}/\lVert\mathbf x\rVert_3^{2}"),
+    Identity(
+        "||x||_inf", "norms", "x", lambda m, n, k: dict(x=(n,)),
+        lambda x, p: np.max(absolute(x)),
+        lambda x, p: sign(x) * (absolute(x) == np.max(absolute(x))),
+        r"\lVert\mathbf x\rVert_\infty",
+        r"\operatorname{sign}(x_k)\,\mathbf e_k,\ k = \arg\max_i\lvert x_i\rvert",
+        constraint=r"one largest $\lvert x_i\rvert$", prepare=_clear_maximum, exact=False),
+    Identity(
+        "||AXB-C||_F^2", "norms", "X",
+        lambda m, n, k: dict(X=(m, n), A=(k, m), B=(n, k), C=(k, k)),
+        lambda X, p: np.sum((p.A @ X @ p.B - p.C) ** 2),
+        lambda X, p: 2 * p.A.T @ (p.A @ X @ p.B - p.C) @ p.B.T,
+        r"\lVert AXB - C\rVert_F^2", r"2A^\top(AXB - C)B^\top", "(119)", r"its $C \to -C$"),
+    Identity(
+        "||b-Ax||_1", "norms", "x", lambda m, n, k: dict(x=(n,), A=(m, n), b=(m,)),
+        lambda x, p: np.sum(absolute(p.b - p.A @ x)),
+        lambda x, p: -p.A.T @ sign(p.b - p.A @ x),
+        r"\lVert\mathbf b - A\mathbf x\rVert_1",
+        r"-A^\top\operatorname{sign}(\mathbf b - A\mathbf x)",
+        constraint=r"no residual entry $0$",
+        prepare=lambda v: {**v, "b": v["A"] @ v["x"] + _away_from_zero(v["b"])}),
+    # ------------------------------------------------------------- entrywise functions
+    Identity(
+        "sum exp(X)", "entrywise functions", "X", lambda m, n, k: dict(X=(m, n)),
+        lambda X, p: np.sum(exp(X)), lambda X, p: exp(X),
+        r"\textstyle\sum_{ij} e^{x_{ij}}", r"\exp(X)"),
+    Identity(
+        "log-sum-exp", "entrywise functions", "x", lambda m, n, k: dict(x=(n,)),
+        lambda x, p: log(np.sum(exp(x))), lambda x, p: exp(x) / np.sum(exp(x)),
+        r"\log\textstyle\sum_i e^{x_i}", r"\operatorname{softmax}(\mathbf x)"),
+    Identity(
+        "softplus", "entrywise functions", "x", lambda m, n, k: dict(x=(n,)),
+        lambda x, p: np.sum(log(1 + exp(x))), lambda x, p: sigmoid(x),
+        r"\textstyle\sum_i\log(1 + e^{x_i})", r"\sigma(\mathbf x)"),
+    Identity(
+        "sum log x", "entrywise functions", "x", lambda m, n, k: dict(x=(n,)),
+        lambda x, p: np.sum(log(x)), lambda x, p: 1 / x,
+        r"\textstyle\sum_i\log x_i", r"\mathbf 1\oslash\mathbf x",
+        constraint=r"all $x_i > 0$", prepare=lambda v: {**v, "x": 0.5 + np.abs(v["x"])}),
+    Identity(
+        "sum log(1+X^2)", "entrywise functions", "X", lambda m, n, k: dict(X=(m, n)),
+        lambda X, p: np.sum(log(1 + X * X)), lambda X, p: 2 * X / (1 + X * X),
+        r"\textstyle\sum_{ij}\log(1 + x_{ij}^2)", r"2X\oslash(1 + X\odot X)"),
+    Identity(
+        "a'tanh(Ax)", "entrywise functions", "x",
+        lambda m, n, k: dict(x=(n,), A=(m, n), a=(m,)),
+        lambda x, p: p.a @ tanh(p.A @ x),
+        lambda x, p: p.A.T @ (p.a * (1 - tanh(p.A @ x) ** 2)),
+        r"\mathbf a^\top\tanh(A\mathbf x)",
+        r"A^\top[\mathbf a\odot(1 - \tanh^2(A\mathbf x))]"),
+    Identity(
+        "logistic loss", "entrywise functions", "w",
+        lambda m, n, k: dict(w=(n,), X=(m, n), y=(m,)),
+        lambda w, p: np.sum(log(1 + exp(-p.y * (p.X @ w)))),
+        lambda w, p: -p.X.T @ (p.y * sigmoid(-p.y * (p.X @ w))),
+        r"\textstyle\sum_i\log(1 + e^{-y_i(X\mathbf w)_i})",
+        r"-X^\top[\mathbf y\odot\sigma(-\mathbf y\odot X\mathbf w)]"),
+    # -------------------------------------------------------------- the book's chapters
+    Identity(
+        "||b-a||^2 in a", "the book's losses", "a", lambda m, n, k: dict(a=(n,), b=(n,)),
+        lambda a, p: np.sum((p.b - a) ** 2), lambda a, p: 2 * (a - p.b),
+        r"\lVert\mathbf b - \mathbf a\rVert^2", r"2(\mathbf a - \mathbf b)", "(86)",
+        r"weight $I$"),
+    Identity(
+        "||u||^2", "the book's losses", "u", lambda m, n, k: dict(u=(n,)),
+        lambda u, p: np.sum(u * u), lambda u, p: 2 * u,
+        r"\lVert\mathbf u\rVert_2^2", r"2\mathbf u"),
+    Identity(
+        "||x-Ax||_1", "the book's losses", "x", lambda m, n, k: dict(x=(n,), A=(n, n)),
+        lambda x, p: np.sum(absolute(x - p.A @ x)),
+        lambda x, p: (eye_like(p.A) - p.A).T @ sign(x - p.A @ x),
+        r"\lVert\mathbf x - A\mathbf x\rVert_1",
+        r"(I - A)^\top\operatorname{sign}(\mathbf x - A\mathbf x)",
+        constraint=r"no residual entry $0$", prepare=_l1_residual_point),
+    Identity(
+        "sum ||Wx_k+b-y_k||^2 in W", "the book's losses", "W",
+        lambda m, n, k: dict(W=(m, n), X=(n, k), b=(m,), Y=(m, k)),
+        lambda W, p: np.sum((W @ p.X + p.b[:, None] - p.Y) ** 2),
+        lambda W, p: 2 * (W @ p.X + p.b[:, None] - p.Y) @ p.X.T,
+        r"\lVert WX + \mathbf b\mathbf 1^\top - Y\rVert_F^2",
+        r"2(WX + \mathbf b\mathbf 1^\top - Y)X^\top"),
+    Identity(
+        "sum ||Wx_k+b-y_k||^2 in b", "the book's losses", "b",
+        lambda m, n, k: dict(b=(m,), W=(m, n), X=(n, k), Y=(m, k)),
+        lambda b, p: np.sum((p.W @ p.X + b[:, None] - p.Y) ** 2),
+        lambda b, p: 2 * np.sum(p.W @ p.X + b[:, None] - p.Y, axis=1),
+        r"\lVert WX + \mathbf b\mathbf 1^\top - Y\rVert_F^2",
+        r"2(WX + \mathbf b\mathbf 1^\top - Y)\mathbf 1"),
+    Identity(
+        "||XW'+1b'-Y||^2 in W", "the book's losses", "W",
+        lambda m, n, k: dict(W=(m, n), X=(k, n), b=(m,), Y=(k, m)),
+        lambda W, p: np.sum((p.X @ W.T + p.b[None, :] - p.Y) ** 2),
+        lambda W, p: 2 * (p.X @ W.T + p.b[None, :] - p.Y).T @ p.X,
+        r"\lVert XW^\top + \mathbf 1\mathbf b^\top - Y\rVert_F^2",
+        r"2(XW^\top + \mathbf 1\mathbf b^\top - Y)^\top X"),
+    Identity(
+        "||Wu-v||^2 in W", "the book's losses", "W",
+        lambda m, n, k: dict(W=(m, n), u=(n,), v=(m,)),
+        lambda W, p: np.sum((W @ p.u - p.v) ** 2), lambda W, p: 2 * np.outer(W @ p.u - p.v, p.u),
+        r"\lVert W\mathbf u - \mathbf v\rVert^2", r"2(W\mathbf u - \mathbf v)\mathbf u^\top",
+        "(88)", r"weight $I$"),
+    Identity(
+        "||Wu-v||^2 in u", "the book's losses", "u",
+        lambda m, n, k: dict(u=(n,), W=(m, n), v=(m,)),
+        lambda u, p: np.sum((p.W @ u - p.v) ** 2), lambda u, p: 2 * p.W.T @ (p.W @ u - p.v),
+        r"\lVert W\mathbf u - \mathbf v\rVert^2", r"2W^\top(W\mathbf u - \mathbf v)",
+        "(84)", r"weight $I$"),
+    Identity(
+        "||Wu-v||^2 in v", "the book's losses", "v",
+        lambda m, n, k: dict(v=(m,), W=(m, n), u=(n,)),
+        lambda v, p: np.sum((p.W @ p.u - v) ** 2), lambda v, p: -2 * (p.W @ p.u - v),
+        r"\lVert W\mathbf u - \mathbf v\rVert^2", r"-2(W\mathbf u - \mathbf v)",
+        "(87)", r"weight $I$"),
+    Identity(
+        "||WU-V||_F^2 in W", "the book's losses", "W",
+        lambda m, n, k: dict(W=(m, n), U=(n, k), V=(m, k)),
+        lambda W, p: np.sum((W @ p.U - p.V) ** 2), lambda W, p: 2 * (W @ p.U - p.V) @ p.U.T,
+        r"\lVert WU - V\rVert_F^2", r"2(WU - V)U^\top"),
+    Identity(
+        "1/2||Y-sigmoid(X Theta)||^2", "the book's losses", "Theta",
+        lambda m, n, k: dict(Theta=(m, n), X=(k, m), Y=(k, n)),
+        lambda T, p: 0.5 * np.sum((p.Y - sigmoid(p.X @ T)) ** 2),
+        lambda T, p: p.X.T @ ((sigmoid(p.X @ T) - p.Y) * sigmoid(p.X @ T)
+                              * (1 - sigmoid(p.X @ T))),
+        r"\tfrac12\lVert Y - \sigma(X\Theta)\rVert_F^2",
+        r"X^\top[(\sigma(Z) - Y)\odot\sigma(Z)\odot(1 - \sigma(Z))]",
+        constraint=r"$Z = X\Theta$"),
+    Identity(
+        "1/2||Y-tanh(X Theta)||^2", "the book's losses", "Theta",
+        lambda m, n, k: dict(Theta=(m, n), X=(k, m), Y=(k, n)),
+        lambda T, p: 0.5 * np.sum((p.Y - tanh(p.X @ T)) ** 2),
+        lambda T, p: p.X.T @ ((tanh(p.X @ T) - p.Y) * (1 - tanh(p.X @ T) ** 2)),
+        r"\tfrac12\lVert Y - \tanh(X\Theta)\rVert_F^2",
+        r"X^\top[(\tanh Z - Y)\odot(1 - \tanh^2 Z)]", constraint=r"$Z = X\Theta$"),
 ]
