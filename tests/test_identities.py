@@ -9,8 +9,8 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings, strategies as st
 
-from checks import check_gradient
-from identities import IDENTITIES, draw, shape_text, symbolic
+from mcv.checks import check_gradient
+from mcv.identities import IDENTITIES, draw, shape_text, symbolic
 
 NAMES = [identity.name for identity in IDENTITIES]
 #: Rows whose variable is square by nature (a trace of a power, a determinant, an inverse).

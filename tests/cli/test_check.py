@@ -1,4 +1,4 @@
-"""The command-line checker (chapters/checker_cli.py, run as `python chapters/checks.py`):
+"""`mcv check` (mcv/cli/check.py, the expressions read by mcv/expr.py):
 verdicts, diagnoses, exit codes 0/1/2, several --wrt/--claim pairs, and the refusal of anything
 that is not a plain numeric expression (expressions are parsed, never eval'ed).
 
@@ -12,10 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import checker_cli
-from checker_cli import UsageError, evaluate, main, parse
+from mcv import expr
+from mcv.cli import main as mcv_main
+from mcv.expr import UsageError, evaluate, parse
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def main(argv):
+    """`mcv check ARGV` in this process: the exit code."""
+    return mcv_main(["check", *argv])
 FROBENIUS = ["--loss", "np.sum((W @ u - v)**2)", "--shape", "W=3x4", "--shape", "u=4",
              "--shape", "v=3"]
 ISSUE_EXAMPLE = [*FROBENIUS, "--wrt", "W", "--claim", "2 * np.outer(W @ u - v, u)"]
@@ -23,7 +29,7 @@ ISSUE_EXAMPLE = [*FROBENIUS, "--wrt", "W", "--claim", "2 * np.outer(W @ u - v, u
 
 def run(*arguments):
     """The real command, from the repository root: (exit code, stdout, stderr)."""
-    result = subprocess.run([sys.executable, "chapters/checks.py", *arguments], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "mcv", "check", *arguments], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     return result.returncode, result.stdout, result.stderr
 
@@ -203,7 +209,7 @@ def test_claims_are_parsed_as_strictly_as_losses(expression, named, capsys):
 
 def test_nothing_is_evaluated_while_parsing(monkeypatch):
     calls = []
-    monkeypatch.setattr(checker_cli, "evaluate", lambda *a: calls.append(a))
+    monkeypatch.setattr(expr, "evaluate", lambda *a: calls.append(a))
     with pytest.raises(UsageError):
         parse("np.sum(u) + __import__('os')", {"u"}, "--loss")
     parse("np.sum(u)", {"u"}, "--loss")

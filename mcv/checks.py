@@ -1,8 +1,9 @@
 """Check a claimed gradient against the loss it comes from.
 
-The one helper every chapter of *Matrix Calculus, Verified* imports::
+The one helper every chapter of *Matrix Calculus, Verified* imports (taught in chapter
+"How we verify")::
 
-    from checks import check_gradient, assert_gradient
+    from mcv import check_gradient, assert_gradient
 
     report = check_gradient(f, grad, x)   # facts: ok, max_rel_error, method, diagnosis
     assert_gradient(f, grad, x)          # the same, raising AssertionError when not ok
@@ -405,9 +406,12 @@ def check_hessian(grad: Callable[[np.ndarray], np.ndarray],
     ``vec(grad(x))`` along entry j of ``vec(x)``: complex step when ``grad`` is analytic
     (probed as in :func:`check_gradient`), Richardson central differences otherwise.
 
-    Returns the same report as :func:`check_gradient`. Beyond a constant factor, a sign and a
-    missing term, it names a claim that is not symmetric and a claim in row-major vec order
-    (rows of x stacked: ``A ⊗ B`` written where ``B ⊗ A`` was due).
+    Returns the same report as :func:`check_gradient` (``report.numeric`` is the numeric
+    Hessian). Beyond a constant factor, a sign and a missing term, it names a claim that is
+    not symmetric (and whether its symmetric part is right), a claim in row-major vec order
+    (rows of x stacked: ``A ⊗ B`` written where ``B ⊗ A`` was due), a claim of the wrong shape
+    that holds the right entries (a 4-index array: reshape it), and a ``grad`` that is no
+    gradient (its derivative is not symmetric), against which no claim can be verified.
     """
     x = _validated_point(x)
     _validate_options(rtol, method)
@@ -428,24 +432,34 @@ def check_hessian(grad: Callable[[np.ndarray], np.ndarray],
     n = x.size
     if claimed.shape != (n, n):
         return failed(float("inf"), f"the claimed Hessian has shape {claimed.shape}, but x has "
-                      f"{n} entries: the Hessian is {n}×{n}, a row and a column per entry")
+                      f"{n} entries: the Hessian is {n}×{n}, a row and a column per entry"
+                      + _hessian_layout_hint(claimed, numeric))
     if not np.issubdtype(claimed.dtype, np.number) or np.iscomplexobj(claimed) \
             or not np.all(np.isfinite(claimed)):
         return failed(float("inf"), "the claimed Hessian is not a finite real matrix")
     error = relative_error(claimed, numeric)
+    diagnose_tolerance = max(100 * tolerance, 1e-6)
+    if relative_error(numeric, numeric.T) > diagnose_tolerance:
+        return failed(error, _not_a_gradient(numeric, x.shape))
     if error <= tolerance:
         return GradientReport(True, error, method, None, tolerance, claimed, numeric)
-    diagnose_tolerance = max(100 * tolerance, 1e-6)
     values = _value_diagnosis(claimed, numeric, tolerance, "the Hessian")
     if relative_error(claimed, claimed.T) > diagnose_tolerance:
+        if relative_error((claimed + claimed.T) / 2, numeric) <= diagnose_tolerance:
+            values = ("its symmetric part (claim + claimᵀ)/2 is the Hessian: a matrix B read "
+                      "off d²L = vec(dX)ᵀ B vec(dX) must be symmetrised")
         return failed(error, "the claimed Hessian is not symmetric, but a Hessian is (second "
                       f"derivatives commute); {values}")
     if x.ndim == 2:
         rows_stacked = np.arange(n).reshape(x.shape, order="F").ravel(order="C")
         reordered = numeric[np.ix_(rows_stacked, rows_stacked)]
-        if relative_error(claimed, reordered) <= diagnose_tolerance:
+        k = _proportionality(claimed, reordered, tolerance)
+        if k and abs(k) > 1e-6 and relative_error(reordered, numeric) > diagnose_tolerance:
+            words = "" if abs(k - 1) < 1e-6 else \
+                f". Besides, the claim {_factor_words(k, 'that Hessian')}"
             return failed(error, "the claim is the Hessian in row-major vec order (rows of x "
-                          "stacked: A ⊗ B where B ⊗ A was due); this book's vec stacks columns")
+                          "stacked: A ⊗ B where B ⊗ A was due); this book's vec stacks columns"
+                          + words)
     return failed(error, values)
 
 
@@ -493,7 +507,26 @@ def _numeric_hessian(grad, x: np.ndarray, g0: np.ndarray, method: str) -> np.nda
         hessian[:, j] = column.ravel(order="F")
     return hessian
 
-if __name__ == "__main__":  # `python chapters/checks.py --help`: check a derivation from the shell
-    from checker_cli import main
 
-    raise SystemExit(main())
+def _hessian_layout_hint(claimed: np.ndarray, numeric: np.ndarray) -> str:
+    """'; reshape it ...' when a claim of the wrong shape holds the Hessian's entries."""
+    if claimed.size != numeric.size or not np.issubdtype(claimed.dtype, np.number) \
+            or np.iscomplexobj(claimed) or not np.all(np.isfinite(claimed)):
+        return ""
+    tolerance = DEFAULT_RTOL["central-difference"]
+    if relative_error(claimed.reshape(numeric.shape, order="F"), numeric) <= tolerance:
+        return ("; its entries are the Hessian's (e.g. a 4-index array ∂²L/∂x[i,j]∂x[k,l]): "
+                f"reshape it to {numeric.shape} with order='F', the book's vec order")
+    if relative_error(claimed.reshape(numeric.shape, order="C"), numeric) <= tolerance:
+        return f"; its entries are the Hessian's: reshape it to {numeric.shape} with order='C'"
+    return ""
+
+
+def _not_a_gradient(numeric: np.ndarray, shape: tuple) -> str:
+    """grad's derivative is not symmetric: grad is no gradient, so no Hessian can match it."""
+    i, j = np.unravel_index(int(np.argmax(np.abs(numeric - numeric.T))), numeric.shape)
+    at = [_index(np.unravel_index(k, shape, order="F")) for k in (i, j)]
+    return ("grad is not the gradient of any function: its derivative is not symmetric "
+            f"(∂grad[{at[0]}]/∂x[{at[1]}] = {numeric[i, j]:.6g}, but "
+            f"∂grad[{at[1]}]/∂x[{at[0]}] = {numeric[j, i]:.6g}); check grad with "
+            "check_gradient first")

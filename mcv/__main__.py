@@ -1,0 +1,5 @@
+"""``python -m mcv ...`` is the ``mcv`` command."""
+
+from mcv.cli import main
+
+raise SystemExit(main())
