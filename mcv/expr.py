@@ -1,12 +1,18 @@
-"""The safe expression language: numpy-style text parsed, validated and evaluated.
+"""The safe expression language: numpy-style text parsed, shape-checked and evaluated.
 
-Expressions are parsed, never run as Python. :func:`parse` turns the text into a syntax tree
-with ``ast.parse`` and walks all of it against an allow-list: numbers, the declared variables,
-calls ``np.<name>`` with ``name`` in :data:`NUMPY_FUNCTIONS`, ``.T``, ``+ - * / **``, ``@``,
-unary minus and subscripts with constant indices (``u[0]``, ``b[:, None]``). Anything else
-(other names, other attributes, dunders, imports, lambdas, comprehensions, strings, keyword
-arguments other than an integer ``axis``) is refused with a message that names the part,
-before anything is computed. :func:`evaluate` then walks the validated tree itself.
+Expressions are parsed, never run as Python. :func:`parse` reads the text with ``ast.parse``
+and builds a tree of :class:`Node` from an allow-list: numbers, ``np.pi``/``np.e``, the
+declared variables, the ``np.<function>`` calls of :data:`NUMPY_FUNCTIONS` (with the keywords
+``axis``, ``keepdims``, ``ord``), the methods ``.sum() .mean() .max() .min() .prod()
+.reshape() .dot()``, ``.T``, ``+ - * / ** @``, comparisons, unary minus and subscripts with
+constant indices (``u[0]``, ``b[:, None]``, ``np.newaxis``). Every refused part is reported at
+once, each with a rewrite where one exists, before anything is computed.
+
+Every node's shape is inferred from the declared shapes while parsing (:mod:`mcv.rules` holds
+one shape rule per operation), so an expression that would need more than
+``Limits.max_entries`` entries in one intermediate, or more than ``Limits.max_work``
+multiply-adds per evaluation, is refused by name before numpy allocates anything. Nesting is
+bounded by ``Limits.max_depth`` (no RecursionError), text by ``Limits.max_length``.
 
 Why a small evaluator, and not ``eval`` of the validated tree with empty ``__builtins__``: an
 evaluator can only do what its few branches do, so safety does not rest on the allow-list
@@ -15,54 +21,186 @@ escape route (attribute chains reach ``object.__subclasses__()``), and one misse
 the validator would hand it over.
 """
 
-
 from __future__ import annotations
 
-__all__ = ["parse", "evaluate", "UsageError", "NUMPY_FUNCTIONS", "ALLOWED"]
-
 import ast
-import operator
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from mcv.rules import ELEMENTWISE, REDUCTIONS, RULES, ShapeError
 
-#: The numpy functions an expression may call (``np.linalg.norm`` is written in full).
-NUMPY_FUNCTIONS = frozenset({
-    "sum", "mean", "prod", "max", "min", "abs", "sign", "sqrt", "square", "exp", "expm1",
-    "log", "log1p", "sin", "cos", "tan", "sinh", "cosh", "tanh", "arctan", "maximum",
-    "minimum", "trace", "diag", "outer", "dot", "inner", "transpose", "ones_like",
-    "zeros_like", "eye", "linalg.norm", "linalg.inv", "linalg.det", "linalg.slogdet",
-})
-BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-          ast.Div: operator.truediv, ast.Pow: operator.pow, ast.MatMult: operator.matmul}
-UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
-MAX_LENGTH = 2000      # characters in one expression
-MAX_ENTRIES = 10_000   # entries in one declared variable
-MAX_EYE = 1000         # the largest np.eye(n)
-EVALUATION_ERRORS = (TypeError, ValueError, ArithmeticError, IndexError)
-ALLOWED = ("numbers, the declared variables, np.<function> calls, .T, + - * / ** @, "
-           "unary minus and constant subscripts")
+__all__ = ["Node", "Limits", "UsageError", "EvaluationError", "parse", "evaluate",
+           "NUMPY_FUNCTIONS", "ALLOWED", "size_of"]
 
 
 class UsageError(Exception):
-    """Bad command-line input: reported on stderr with exit code 2."""
+    """The input is refused (bad syntax, a refused construct, a shape that cannot be, a
+    resource limit): reported with exit code 2. ``parts`` lists every refused part."""
+
+    def __init__(self, message: str, parts: list[str] | None = None,
+                 shapes_only: bool = False):
+        super().__init__(message)
+        self.parts = parts or [message]
+        #: Every refused part is a shape that does not fit (the text itself is allowed): for
+        #: a claimed gradient that is a wrong claim, not bad usage.
+        self.shapes_only = shapes_only
+
+
+class EvaluationError(Exception):
+    """numpy could not compute the expression at this point (singular matrix, overflow,
+    out of memory): reported in plain words, never as a traceback."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits; every one can be raised on the command line (``mcv check --help``)."""
+
+    #: Entries in one intermediate array (a float64 entry is 8 bytes: 10**7 is 80 MB).
+    max_entries: int = 10**7
+    #: Multiply-adds in one evaluation of an expression (estimated from the shapes).
+    max_work: int = 10**9
+    #: Entries in one declared variable.
+    max_variable_entries: int = 10**6
+    #: Nesting depth of the expression tree.
+    max_depth: int = 100
+    #: Characters in one expression.
+    max_length: int = 2000
+    #: Seconds for one whole command (parsing, evaluating, checking).
+    timeout: float = 60.0
+    #: Bytes of memory the command may use in all (its address space).
+    max_memory: int = 4 * 2**30
+
+
+@dataclass(frozen=True, eq=False)
+class Node:
+    """One node of a parsed expression: an operation of :data:`mcv.rules.RULES` (or ``var``,
+    ``const``, ``index``, ``stack``, ``eye``) applied to ``args``, with its inferred shape."""
+
+    op: str
+    args: tuple["Node", ...] = ()
+    attrs: dict = field(default_factory=dict)
+    shape: tuple[int, ...] = ()
+    source: str = ""
+
+    def __repr__(self) -> str:
+        return f"Node({self.op}, shape={self.shape}, {self.source!r})"
+
+
+def size_of(shape: tuple[int, ...]) -> int:
+    return math.prod(shape)
+
+
+#: The numpy functions an expression may call, by the name written after ``np.``.
+NUMPY_FUNCTIONS = frozenset(
+    {name for name in ELEMENTWISE if name != "sigmoid"}
+    | set(REDUCTIONS) | {
+        "maximum", "minimum", "logaddexp", "heaviside", "where", "clip", "matmul", "dot",
+        "inner", "outer", "kron", "einsum", "transpose", "reshape", "trace", "diag",
+        "ones_like", "zeros_like", "eye", "ones", "zeros", "array", "add", "subtract",
+        "multiply", "divide", "power", "linalg.norm", "linalg.inv", "linalg.pinv",
+        "linalg.det", "linalg.slogdet", "linalg.solve", "linalg.cholesky", "linalg.eigvalsh"})
+ALLOWED = ("numbers, np.pi, np.e, the declared variables, np.<function> calls, the methods "
+           ".sum .mean .max .min .prod .reshape .dot, .T, + - * / ** @, comparisons, unary "
+           "minus and constant subscripts")
+
+_BINARY_OPERATORS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
+                     ast.Pow: "pow", ast.MatMult: "matmul"}
+_COMPARE_OPERATORS = {ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le",
+                      ast.Eq: "eq", ast.NotEq: "ne"}
+_NUMPY_ALIASES = {"add": "add", "subtract": "sub", "multiply": "mul", "divide": "div",
+                  "power": "pow", "linalg.inv": "inv", "linalg.pinv": "pinv",
+                  "linalg.det": "det", "linalg.solve": "solve",
+                  "linalg.cholesky": "cholesky", "linalg.eigvalsh": "eigvalsh",
+                  "linalg.norm": "norm"}
+_ARITY = {**{name: 1 for name in ELEMENTWISE}, "maximum": 2, "minimum": 2, "logaddexp": 2,
+          "heaviside": 2, "add": 2, "sub": 2, "mul": 2, "div": 2, "pow": 2, "where": 3,
+          "clip": 3, "matmul": 2, "dot": 2, "outer": 2, "kron": 2, "transpose": 1,
+          "trace": 1, "diag": 1, "inv": 1, "pinv": 1, "det": 1, "solve": 2, "cholesky": 1,
+          "eigvalsh": 1, "ones_like": 1, "zeros_like": 1, "norm": 1, **dict.fromkeys(REDUCTIONS, 1)}
+_KEYWORDS = {**dict.fromkeys(REDUCTIONS, ("axis", "keepdims")),
+             "norm": ("ord", "axis", "keepdims")}
+_METHODS = {"sum", "mean", "max", "min", "prod", "reshape", "dot", "transpose", "trace"}
+#: Python built-ins people type, and what to write instead.
+_BUILTIN_REWRITES = {"sum": "np.sum(...)", "abs": "np.abs(...)", "max": "np.max(...) or "
+                     "np.maximum(a, b)", "min": "np.min(...) or np.minimum(a, b)",
+                     "pow": "a ** b", "exp": "np.exp(...)", "log": "np.log(...)",
+                     "sqrt": "np.sqrt(...)", "tanh": "np.tanh(...)", "len": "a number",
+                     "float": "the expression itself", "round": "nothing (not differentiable)"}
+_MODULE_REWRITES = {"numpy": "np", "math": "np", "torch": "np", "jnp": "np", "tf": "np"}
 
 
 # ------------------------------------------------------------------------------ parsing
 
-def parse(text: str, names: set[str], what: str) -> ast.expr:
-    """Parse and validate an expression; raise UsageError naming the first refused part."""
-    if len(text) > MAX_LENGTH:
-        raise UsageError(f"{what} is longer than {MAX_LENGTH} characters")
+def parse(text: str, shapes: dict[str, tuple[int, ...]], what: str = "the expression", *,
+          lets: dict[str, Node] | None = None, limits: Limits = Limits()) -> Node:
+    """Parse, validate and shape-check ``text``; raise :class:`UsageError` naming every
+    refused part. ``shapes`` declares the variables; ``lets`` are named intermediates.
+
+    >>> node = parse("np.sum((W @ u - v)**2)", {"W": (3, 4), "u": (4,), "v": (3,)})
+    >>> node.op, node.shape
+    ('sum', ())
+    >>> try:
+    ...     parse("W @ u.sum(keepdims=True)", {"W": (3, 4), "u": (4,)})
+    ... except UsageError as refused:
+    ...     print(refused)
+    the expression: W @ u.sum(keepdims=True): @ of shapes (3, 4) and (1,): the inner sizes 4 and 1 differ (a transpose missing, or the factors in the wrong order?)
+    """
+    if len(text) > limits.max_length:
+        raise UsageError(f"{what} is longer than {limits.max_length} characters (the limit "
+                         "--max-length; write it in steps with --let NAME=EXPRESSION)")
+    depth = _bracket_depth(text)
+    if depth > limits.max_depth:
+        raise UsageError(f"{what} nests brackets {depth} deep; the limit is "
+                         f"{limits.max_depth} (write it in steps with --let)")
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as error:
-        raise UsageError(f"{what} is not a valid expression: {error.msg}") from None
-    _validate(tree, names, what)
-    return tree
+        hint = " (a statement, not an expression)" if "import" in text or ";" in text else ""
+        raise UsageError(f"{what} is not a valid expression: {error.msg}{hint}") from None
+    except (RecursionError, MemoryError):
+        raise UsageError(f"{what} nests too deeply to read") from None
+    if _tree_depth(tree) > limits.max_depth:
+        raise UsageError(f"{what} nests more than {limits.max_depth} operations deep (write "
+                         "it in steps with --let NAME=EXPRESSION)")
+    builder = _Builder(shapes, lets or {}, limits)
+    node = builder.visit(tree)
+    if builder.errors:
+        errors = list(dict.fromkeys(builder.errors))
+        shapes_only = builder.shape_errors == len(builder.errors)
+        if len(errors) == 1:
+            raise UsageError(f"{what}: {errors[0]}", errors, shapes_only)
+        listing = "\n".join(f"  - {e}" for e in errors)
+        raise UsageError(f"{what}: {len(errors)} parts are refused:\n{listing}", errors,
+                         shapes_only)
+    if builder.work > limits.max_work:
+        raise UsageError(f"{what} needs about {builder.work:.1e} multiply-adds per "
+                         f"evaluation, over the limit {limits.max_work:.0e} (--max-work)")
+    return node
 
 
-def _numpy_function(node: ast.expr) -> str | None:
+def _bracket_depth(text: str) -> int:
+    depth = deepest = 0
+    for character in text:
+        if character in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif character in ")]}":
+            depth -= 1
+    return deepest
+
+
+def _tree_depth(tree: ast.AST) -> int:
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _numpy_name(node: ast.expr) -> str | None:
     """'linalg.norm' for the node np.linalg.norm, 'sum' for np.sum, else None."""
     parts = []
     while isinstance(node, ast.Attribute):
@@ -73,8 +211,10 @@ def _numpy_function(node: ast.expr) -> str | None:
     return None
 
 
-def _refused(what: str, part: str) -> UsageError:
-    return UsageError(f"{what}: {part} is not allowed (only {ALLOWED})")
+def _module_name(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _integer(node: ast.expr) -> int | None:
@@ -87,99 +227,455 @@ def _integer(node: ast.expr) -> int | None:
     return None
 
 
-def _validate_index(node: ast.expr, what: str) -> None:
-    """Subscripts: integers, slices of integers, None (a new axis), tuples of these."""
-    if isinstance(node, ast.Tuple):
-        for element in node.elts:
-            _validate_index(element, what)
-    elif isinstance(node, ast.Slice):
-        for bound in (node.lower, node.upper, node.step):
-            if bound is not None and _integer(bound) is None:
-                raise _refused(what, f"the slice bound '{ast.unparse(bound)}' (not an integer)")
-    elif not (_integer(node) is not None
-              or isinstance(node, ast.Constant) and node.value is None):
-        raise _refused(what, f"the index '{ast.unparse(node)}' (not a constant integer)")
+def _number(node: ast.expr) -> float | None:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        value = _number(node.operand)
+        return None if value is None else -value
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return float(node.value)
+    if isinstance(node, ast.Attribute) and _numpy_name(node) == "inf":
+        return math.inf
+    return None
 
 
-def _validate(node: ast.expr, names: set[str], what: str) -> None:
-    if isinstance(node, ast.Constant):
-        if type(node.value) not in (int, float):  # bool, complex, str, bytes, None, ...
-            raise _refused(what, f"the constant {node.value!r}")
-    elif isinstance(node, ast.Name):
-        if node.id not in names:
-            raise UsageError(f"{what}: the name {node.id!r} is not a declared variable "
-                             f"(declared: {', '.join(sorted(names)) or 'none'}; declare "
-                             "a variable with --shape NAME=3x4, call numpy as np.NAME(...))")
-    elif isinstance(node, ast.BinOp) and type(node.op) in BINARY:
-        _validate(node.left, names, what)
-        _validate(node.right, names, what)
-    elif isinstance(node, ast.UnaryOp) and type(node.op) in UNARY:
-        _validate(node.operand, names, what)
-    elif isinstance(node, ast.Attribute):
-        if node.attr != "T":
-            raise _refused(what, f"the attribute '.{node.attr}'")
-        _validate(node.value, names, what)
-    elif isinstance(node, ast.Subscript):
-        _validate(node.value, names, what)
-        _validate_index(node.slice, what)
-    elif isinstance(node, ast.Call):
-        _validate_call(node, names, what)
-    else:
-        kind = {ast.ListComp: "a list comprehension", ast.SetComp: "a set comprehension",
-                ast.DictComp: "a dict comprehension", ast.GeneratorExp: "a generator",
-                ast.Lambda: "a lambda"}.get(type(node), type(node).__name__)
-        raise _refused(what, f"{kind} '{ast.unparse(node)}'")
+class _Builder:
+    """Walks a Python syntax tree into Nodes, collecting every refusal."""
+
+    def __init__(self, shapes, lets, limits: Limits):
+        self.shapes, self.lets, self.limits = shapes, lets, limits
+        self.errors: list[str] = []
+        self.shape_errors = 0
+        self.work = 0
+
+    # -- helpers
+    def refuse(self, part: str, rewrite: str | None = None) -> None:
+        self.errors.append(f"{part} is not allowed" + (f"; write {rewrite}" if rewrite else
+                                                        f" (only {ALLOWED})"))
+
+    def make(self, op: str, args: list, source: str, **attrs) -> Node | None:
+        if any(a is None for a in args):
+            return None
+        try:
+            shape = RULES[op].shape(*(a.shape for a in args), **attrs)
+        except ShapeError as error:
+            self.errors.append(f"{source}: {error}" + _precedence_hint(op, args, source))
+            self.shape_errors += 1
+            return None
+        return self.node(op, tuple(args), attrs, tuple(int(n) for n in shape), source)
+
+    def node(self, op, args, attrs, shape, source) -> Node | None:
+        if size_of(shape) > self.limits.max_entries:
+            self.errors.append(f"{source} would have shape {shape}, {size_of(shape):,} "
+                               f"entries: over the limit of {self.limits.max_entries:,} "
+                               "entries in one intermediate (--max-entries)")
+            return None
+        self.work += _work(op, args, shape, attrs)
+        return Node(op, args, attrs, shape, source)
+
+    # -- the walk
+    def visit(self, tree: ast.expr) -> Node | None:
+        method = getattr(self, "visit_" + type(tree).__name__, None)
+        if method is None:
+            kind = {ast.ListComp: "a list comprehension", ast.SetComp: "a set comprehension",
+                    ast.DictComp: "a dict comprehension", ast.GeneratorExp: "a generator",
+                    ast.Lambda: "a lambda", ast.IfExp: "IfExp (x if c else y)",
+                    ast.BoolOp: "BoolOp (and/or)", ast.NamedExpr: "NamedExpr (:=)",
+                    ast.JoinedStr: "JoinedStr (an f-string)", ast.Starred: "Starred (*)"
+                    }.get(type(tree), type(tree).__name__)
+            rewrite = {ast.IfExp: "np.where(c, x, y)", ast.BoolOp: "(a) * (b) of comparisons",
+                       ast.List: "np.array([...]) of expressions",
+                       ast.Tuple: "np.array([...]) of expressions"}.get(type(tree))
+            self.refuse(f"{kind} '{ast.unparse(tree)}'", rewrite)
+            return None
+        return method(tree)
+
+    def visit_Constant(self, tree):
+        if type(tree.value) not in (int, float):
+            self.refuse(f"the constant {tree.value!r}")
+            return None
+        return Node("const", (), {"value": float(tree.value)}, (), ast.unparse(tree))
+
+    def visit_Name(self, tree):
+        if tree.id in self.lets:
+            return self.lets[tree.id]
+        if tree.id in self.shapes:
+            return Node("var", (), {"name": tree.id}, tuple(self.shapes[tree.id]), tree.id)
+        declared = ", ".join(sorted({*self.shapes, *self.lets})) or "none"
+        self.errors.append(f"the name {tree.id!r} is not a declared variable (declared: "
+                           f"{declared}; declare a variable with --shape NAME=3x4, call "
+                           "numpy as np.NAME(...))")
+        return None
+
+    def visit_Attribute(self, tree):
+        name = _numpy_name(tree)
+        if name in ("pi", "e"):
+            return Node("const", (), {"value": getattr(np, name)}, (), f"np.{name}")
+        if tree.attr == "T":
+            value = self.visit(tree.value)
+            return self.make("transpose", [value], ast.unparse(tree))
+        module = _module_name(tree)
+        if module in _MODULE_REWRITES and name is None:
+            self.refuse(f"'{ast.unparse(tree)}'", f"np.{tree.attr}")
+            return None
+        self.refuse(f"the attribute '.{tree.attr}'")
+        return None
+
+    def visit_UnaryOp(self, tree):
+        if isinstance(tree.op, ast.UAdd):
+            return self.visit(tree.operand)
+        if not isinstance(tree.op, ast.USub):
+            self.refuse(f"UnaryOp '{ast.unparse(tree)}'")
+            return None
+        operand = self.visit(tree.operand)
+        if operand is not None and operand.op == "const":
+            return Node("const", (), {"value": -operand.attrs["value"]}, (), ast.unparse(tree))
+        return self.make("neg", [operand], ast.unparse(tree))
+
+    def visit_BinOp(self, tree):
+        op = _BINARY_OPERATORS.get(type(tree.op))
+        if op is None:
+            rewrite = {ast.FloorDiv: "a / b (// is not differentiable)",
+                       ast.Mod: "nothing (% is not differentiable)"}.get(type(tree.op))
+            self.refuse(f"BinOp '{ast.unparse(tree)}'", rewrite)
+            self.visit(tree.left), self.visit(tree.right)
+            return None
+        left, right = self.visit(tree.left), self.visit(tree.right)
+        return self.make(op, [left, right], ast.unparse(tree))
+
+    def visit_Compare(self, tree):
+        if len(tree.ops) != 1 or type(tree.ops[0]) not in _COMPARE_OPERATORS:
+            self.refuse(f"Compare '{ast.unparse(tree)}'", "one comparison at a time, "
+                        "e.g. (a < x) * (x < b)")
+            return None
+        left, right = self.visit(tree.left), self.visit(tree.comparators[0])
+        return self.make(_COMPARE_OPERATORS[type(tree.ops[0])], [left, right],
+                         ast.unparse(tree))
+
+    def visit_Subscript(self, tree):
+        if isinstance(tree.value, ast.Call) and _numpy_name(tree.value.func) == "linalg.slogdet":
+            part = _integer(tree.slice)
+            if part not in (0, 1, -1, -2) or len(tree.value.args) != 1 or tree.value.keywords:
+                self.refuse(f"'{ast.unparse(tree)}'", "np.linalg.slogdet(A)[1] (log|det A|) "
+                            "or [0] (its sign)")
+                return None
+            argument = self.visit(tree.value.args[0])
+            return self.make("logabsdet" if part % 2 else "signdet", [argument],
+                             ast.unparse(tree))
+        value = self.visit(tree.value)
+        key = self.index(tree.slice)
+        if value is None or key is None:
+            return None
+        try:
+            shape = np.empty(value.shape, dtype=np.bool_)[key].shape \
+                if size_of(value.shape) <= self.limits.max_entries else None
+        except (IndexError, TypeError, ValueError) as error:
+            self.errors.append(f"{ast.unparse(tree)}: {error} (shape {value.shape})")
+            return None
+        if shape is None:
+            return None
+        return self.node("index", (value,), {"key": key}, shape, ast.unparse(tree))
+
+    def index(self, tree):
+        """A constant subscript as a Python key, or None (refused)."""
+        if isinstance(tree, ast.Tuple):
+            parts = [self.index(element) for element in tree.elts]
+            return None if any(p is _BAD for p in parts) else tuple(parts)
+        if isinstance(tree, ast.Slice):
+            bounds = []
+            for bound in (tree.lower, tree.upper, tree.step):
+                if bound is not None and _integer(bound) is None:
+                    self.refuse(f"the slice bound '{ast.unparse(bound)}' (not an integer)")
+                    return _BAD
+                bounds.append(None if bound is None else _integer(bound))
+            return slice(*bounds)
+        if isinstance(tree, ast.Constant) and tree.value is None or \
+                _numpy_name(tree) == "newaxis":
+            return None
+        if isinstance(tree, ast.Constant) and tree.value is Ellipsis:
+            return Ellipsis
+        if _integer(tree) is not None:
+            return _integer(tree)
+        self.refuse(f"the index '{ast.unparse(tree)}' (not a constant integer)")
+        return _BAD
+
+    # -- calls
+    def visit_Call(self, tree):
+        source = ast.unparse(tree)
+        name = _numpy_name(tree.func)
+        if name is None and isinstance(tree.func, ast.Attribute) \
+                and tree.func.attr in _METHODS and _module_name(tree.func) != "np" \
+                and not tree.func.attr.startswith("_"):
+            return self.method(tree, source)
+        if name is None or name not in NUMPY_FUNCTIONS:
+            self.refuse_call(tree, name)  # its arguments are moot: not walked, not reported
+            return None
+        bad = [k for k in tree.keywords if k.arg is None]
+        if bad or any(isinstance(a, ast.Starred) for a in tree.args):
+            self.refuse(f"'**' or '*' arguments in '{source}'" if bad else
+                        f"Starred arguments in '{source}'")
+            return None
+        return self.function(name, tree, source)
+
+    def refuse_call(self, tree, name):
+        shown = ast.unparse(tree.func)
+        if isinstance(tree.func, ast.Name) and tree.func.id in _BUILTIN_REWRITES:
+            self.refuse(f"the call {shown}(...)", _BUILTIN_REWRITES[tree.func.id])
+        elif name == "linalg.slogdet":
+            self.refuse(f"the call {shown}(...) without [1]", "np.linalg.slogdet(A)[1]")
+        elif shown.endswith("expit") or shown.endswith("sigmoid"):
+            self.refuse(f"the call {shown}(...)", "1 / (1 + np.exp(-z))")
+        elif shown.endswith("softmax"):
+            self.refuse(f"the call {shown}(...)", "np.exp(z) / np.sum(np.exp(z), axis=-1, "
+                        "keepdims=True)")
+        elif shown.endswith("relu"):
+            self.refuse(f"the call {shown}(...)", "np.maximum(z, 0)")
+        elif _module_name(tree.func) in _MODULE_REWRITES and isinstance(tree.func, ast.Attribute):
+            self.refuse(f"the call {shown}(...)", f"np.{tree.func.attr}(...) if numpy has it "
+                        "(see mcv check --help)")
+        else:
+            self.refuse(f"the call {shown}(...) (np functions: see --help)")
+
+    def keywords(self, tree, allowed: tuple[str, ...]) -> dict | None:
+        values, ok = {}, True
+        for keyword in tree.keywords:
+            given = f"{keyword.arg}={ast.unparse(keyword.value)}"
+            value = self.keyword_value(keyword.arg, keyword.value) \
+                if keyword.arg in allowed else _BAD
+            if value is _BAD:
+                what = ", ".join(f"{k}=" for k in allowed) or "none"
+                self.errors.append(f"the keyword argument '{given}' is not allowed "
+                                   f"(keywords allowed here: {what}, with constant values)")
+                ok = False
+            else:
+                values[keyword.arg] = value
+        return values if ok else None
+
+    def keyword_value(self, name, tree):
+        if name == "axis":
+            if isinstance(tree, ast.Tuple) and all(_integer(e) is not None for e in tree.elts):
+                return tuple(_integer(e) for e in tree.elts)
+            return _integer(tree) if _integer(tree) is not None else _BAD
+        if name == "keepdims":
+            return tree.value if isinstance(tree, ast.Constant) and \
+                isinstance(tree.value, bool) else _BAD
+        if name == "ord":
+            if isinstance(tree, ast.Constant) and tree.value in ("fro", "nuc"):
+                return tree.value
+            number = _number(tree)
+            return _BAD if number is None else (int(number) if number.is_integer() else number)
+        return _BAD
+
+    def method(self, tree, source):
+        attr, owner = tree.func.attr, tree.func.value
+        if attr == "reshape":
+            shape_args = tree.args[0].elts if len(tree.args) == 1 and \
+                isinstance(tree.args[0], ast.Tuple) else tree.args
+            return self.reshape(self.visit(owner), shape_args, source)
+        if attr in ("dot",):
+            return self.make("dot", [self.visit(owner), *map(self.visit, tree.args)], source) \
+                if len(tree.args) == 1 else self.refuse(f"'{source}'", "a.dot(b)")
+        if attr == "transpose" and not tree.args:
+            return self.make("transpose", [self.visit(owner)], source)
+        if attr == "trace" and not tree.args:
+            return self.make("trace", [self.visit(owner)], source)
+        if attr in REDUCTIONS and not tree.args:
+            keywords = self.keywords(tree, ("axis", "keepdims"))
+            value = self.visit(owner)
+            return None if keywords is None else self.make(attr, [value], source, **keywords)
+        self.refuse(f"the call '{source}'", f"np.{attr}(...) with the array as first argument")
+        return None
+
+    def reshape(self, value, shape_args, source):
+        sizes = [_integer(a) for a in shape_args]
+        if not sizes or None in sizes or value is None:
+            if value is not None:
+                self.refuse(f"'{source}'", "a.reshape(3, 4) with integer sizes")
+            return None
+        known = math.prod(s for s in sizes if s != -1)
+        if sizes.count(-1) == 1 and known and size_of(value.shape) % known == 0:
+            sizes[sizes.index(-1)] = size_of(value.shape) // known
+        if size_of(tuple(sizes)) != size_of(value.shape) or min(sizes) < 0:
+            self.errors.append(f"{source}: cannot reshape shape {value.shape} into "
+                               f"{tuple(sizes)}")
+            return None
+        return self.make("reshape", [value], source, newshape=tuple(sizes))
+
+    def function(self, name, tree, source):
+        op = _NUMPY_ALIASES.get(name, name)
+        args = tree.args
+        if op == "linalg.slogdet":  # reached only without a subscript
+            self.refuse(f"'{source}' (a pair: sign and log|det|)", "np.linalg.slogdet(A)[1]")
+            return None
+        if op in ("eye", "ones", "zeros"):
+            return self.constant_array(op, tree, source)
+        if op == "array":
+            return self.array(tree, source)
+        if op == "einsum":
+            return self.einsum(tree, source)
+        if op == "reshape":
+            if len(args) != 2:
+                self.refuse(f"'{source}'", "np.reshape(a, (3, 4))")
+                return None
+            shape_args = args[1].elts if isinstance(args[1], ast.Tuple) else [args[1]]
+            return self.reshape(self.visit(args[0]), shape_args, source)
+        if op == "inner":
+            left, right = map(self.visit, args) if len(args) == 2 else (None, None)
+            if left is not None and right is not None and (len(left.shape) > 1
+                                                           or len(right.shape) > 1):
+                self.refuse(f"np.inner of arrays with more than one axis in '{source}'",
+                            "a @ b.T or np.einsum")
+                return None
+            return self.make("dot", [left, right], source)
+        if op == "transpose" and len(args) > 1:
+            self.refuse(f"np.transpose with axes in '{source}'", "np.einsum('ijk->kji', a)")
+            return None
+        if op == "norm" and 2 <= len(args) <= 3:  # np.linalg.norm(x, ord, axis)
+            extra = [ast.keyword(k, v) for k, v in zip(("ord", "axis"), args[1:])]
+            tree = ast.Call(tree.func, args[:1], [*extra, *tree.keywords])
+            args = tree.args
+        if op in REDUCTIONS and len(args) == 2:  # np.sum(x, 0)
+            tree = ast.Call(tree.func, args[:1], [ast.keyword("axis", args[1]), *tree.keywords])
+            args = tree.args
+        arity = _ARITY[op]
+        if len(args) != arity:
+            self.refuse(f"'{source}' with {len(args)} arguments",
+                        f"np.{name} with {arity} argument{'s' * (arity > 1)}")
+            return None
+        keywords = self.keywords(tree, _KEYWORDS.get(op, ()))
+        operands = [self.visit(a) for a in args]
+        if keywords is None:
+            return None
+        return self.make(op, operands, source, **keywords)
+
+    def constant_array(self, op, tree, source):
+        sizes = [_integer(a) for a in (tree.args[0].elts if tree.args and isinstance(
+            tree.args[0], ast.Tuple) else tree.args)]
+        if op == "eye" and len(sizes) == 1:
+            sizes = sizes * 2
+        if not sizes or None in sizes or tree.keywords or min(sizes) < 1 \
+                or (op == "eye" and len(tree.args) != 1):
+            if op == "eye":
+                self.errors.append(f"'{source}' is not allowed (np.eye takes one integer "
+                                   f"size, 1 to {math.isqrt(self.limits.max_entries)})")
+            else:
+                self.refuse(f"'{source}'", f"np.{op}((3, 4)) with integer sizes")
+            return None
+        return self.node(op, (), {"shape": tuple(sizes)}, tuple(sizes), source)
+
+    def array(self, tree, source):
+        if len(tree.args) != 1 or tree.keywords or not isinstance(tree.args[0], (ast.List,
+                                                                                 ast.Tuple)):
+            self.refuse(f"'{source}'", "np.array([a, b, ...]) of expressions")
+            return None
+        items = [self.array(ast.Call(tree.func, [e], []), ast.unparse(e))
+                 if isinstance(e, (ast.List, ast.Tuple)) else self.visit(e)
+                 for e in tree.args[0].elts]
+        if not items or any(i is None for i in items):
+            if not items:
+                self.refuse(f"the empty array '{source}'")
+            return None
+        if len({i.shape for i in items}) != 1:
+            self.errors.append(f"{source}: the entries have different shapes "
+                               f"{[i.shape for i in items]}")
+            return None
+        return self.node("stack", tuple(items), {}, (len(items), *items[0].shape), source)
+
+    def einsum(self, tree, source):
+        if not tree.args or not isinstance(tree.args[0], ast.Constant) \
+                or not isinstance(tree.args[0].value, str) or tree.keywords:
+            self.refuse(f"'{source}'", "np.einsum('ij,jk->ik', A, B) with constant subscripts")
+            return None
+        subscripts = tree.args[0].value.replace(" ", "")
+        operands = [self.visit(a) for a in tree.args[1:]]
+        inputs, arrow, output = subscripts.partition("->")
+        terms = inputs.split(",")
+        letters = "".join(terms)
+        if not all(c.isalpha() for c in letters + output) or len(terms) != len(operands) \
+                or len(set(output)) != len(output) or not set(output) <= set(letters):
+            self.errors.append(f"{source}: the subscripts '{subscripts}' do not fit "
+                               f"{len(operands)} operands (letters only, one term per "
+                               "operand, the output's letters among the inputs')")
+            return None
+        if not arrow:  # numpy's implicit output: the letters that occur once, sorted
+            output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+        if any(o is None for o in operands):
+            return None
+        for term, operand in zip(terms, operands):
+            if len(term) != len(operand.shape):
+                self.errors.append(f"{source}: the term '{term}' has {len(term)} indices but "
+                                   f"its operand has shape {operand.shape}")
+                return None
+        return self.make("einsum", operands, source, subscripts=f"{inputs}->{output}")
 
 
-def _validate_call(node: ast.Call, names: set[str], what: str) -> None:
-    function = _numpy_function(node.func)
-    if function not in NUMPY_FUNCTIONS:
-        raise _refused(what, f"the call {ast.unparse(node.func)}(...) (np functions: see "
-                       "--help)")
-    for keyword in node.keywords:
-        if keyword.arg != "axis" or _integer(keyword.value) is None:
-            given = "**" if keyword.arg is None else f"{keyword.arg}="
-            raise _refused(what, f"the keyword argument '{given}{ast.unparse(keyword.value)}' "
-                           "(only axis=<integer>)")
-    if function == "eye":
-        size = _integer(node.args[0]) if len(node.args) == 1 else None
-        if size is None or not 0 < size <= MAX_EYE:
-            raise _refused(what, f"'{ast.unparse(node)}' (np.eye takes one integer size, "
-                           f"1 to {MAX_EYE})")
-        return
-    for argument in node.args:
-        _validate(argument, names, what)
+_BAD = object()
+
+
+def _precedence_hint(op, args, source) -> str:
+    if op == "matmul" and any(a.shape == () for a in args):
+        return (". Note that @ binds like * and /: 'W @ 1/(1 + np.exp(-Z))' means "
+                "'(W @ 1)/(1 + np.exp(-Z))'; write 'W @ (1/(1 + np.exp(-Z)))'")
+    return ""
+
+
+def _work(op, args, shape, attrs) -> int:
+    """Multiply-adds of one evaluation of the node (an estimate from the shapes)."""
+    if op in ("matmul", "dot") and args and args[0].shape and args[1].shape:
+        return size_of(shape) * args[0].shape[-1]
+    if op == "einsum":
+        sizes = {}
+        for term, a in zip(attrs["subscripts"].split("->")[0].split(","), args):
+            sizes.update(zip(term, a.shape))
+        return math.prod(sizes.values())
+    if op in ("inv", "det", "logabsdet", "signdet", "solve", "cholesky", "eigvalsh", "pinv"):
+        n = args[0].shape[0] if args[0].shape else 1
+        return n ** 3 + size_of(shape)
+    return size_of(shape) + sum(size_of(a.shape) for a in args)
 
 
 # ---------------------------------------------------------------------------- evaluating
 
-def evaluate(node: ast.expr, values: dict[str, np.ndarray]):
-    """Evaluate a tree that :func:`parse` validated, with the given variable values."""
-    if isinstance(node, ast.Constant):
-        return float(node.value)  # floats: 10**10**10 overflows at once instead of hanging
-    if isinstance(node, ast.Name):
-        return values[node.id]
-    if isinstance(node, ast.BinOp):
-        return BINARY[type(node.op)](evaluate(node.left, values), evaluate(node.right, values))
-    if isinstance(node, ast.UnaryOp):
-        return UNARY[type(node.op)](evaluate(node.operand, values))
-    if isinstance(node, ast.Attribute):  # .T, the only attribute parse lets through
-        return evaluate(node.value, values).T
-    if isinstance(node, ast.Subscript):
-        return evaluate(node.value, values)[_index(node.slice)]
-    function = np
-    for part in _numpy_function(node.func).split("."):
-        function = getattr(function, part)
-    if function is np.eye:
-        return np.eye(_integer(node.args[0]))
-    arguments = [evaluate(argument, values) for argument in node.args]
-    return function(*arguments, **{k.arg: _integer(k.value) for k in node.keywords})
+_EVALUATION_ERRORS = (ArithmeticError, ValueError, TypeError, IndexError, MemoryError,
+                      np.linalg.LinAlgError, RecursionError)
 
 
-def _index(node: ast.expr):
-    if isinstance(node, ast.Tuple):
-        return tuple(_index(element) for element in node.elts)
-    if isinstance(node, ast.Slice):
-        return slice(*(None if bound is None else _integer(bound)
-                       for bound in (node.lower, node.upper, node.step)))
-    return None if isinstance(node, ast.Constant) and node.value is None else _integer(node)
+def evaluate(node: Node, values: dict[str, np.ndarray]):
+    """Evaluate a parsed tree at ``values``; raise :class:`EvaluationError` in plain words
+    when numpy cannot (a singular matrix, memory)."""
+    memo: dict[int, object] = {}
+    try:
+        with np.errstate(all="ignore"):  # overflow shows up as a non-finite value
+            return _evaluate(node, values, memo)
+    except np.linalg.LinAlgError as error:
+        raise EvaluationError(f"linear algebra failed at this point ({error}): a singular "
+                              "or not positive definite matrix? Declare it, e.g. "
+                              "--shape A=4x4:spd") from None
+    except MemoryError:
+        raise EvaluationError("out of memory while evaluating (lower the sizes, or raise "
+                              "--max-memory)") from None
+    except _EVALUATION_ERRORS as error:
+        raise EvaluationError(str(error)) from None
+
+
+def _evaluate(node: Node, values, memo):
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    op = node.op
+    if op == "var":
+        result = values[node.attrs["name"]]
+    elif op == "const":
+        result = node.attrs["value"]
+    elif op in ("eye", "ones", "zeros"):
+        result = {"eye": lambda s: np.eye(*s), "ones": np.ones, "zeros": np.zeros}[op](
+            node.attrs["shape"])
+    else:
+        operands = [_evaluate(a, values, memo) for a in node.args]
+        if op == "index":
+            result = np.asarray(operands[0])[node.attrs["key"]]
+        elif op == "stack":
+            result = np.stack([np.asarray(o) for o in operands])
+        else:
+            result = RULES[op].evaluate(*operands, **node.attrs)
+    memo[key] = result
+    return result

@@ -111,7 +111,7 @@ def test_a_claim_that_cannot_be_computed_is_rejected_with_the_reason(capsys):
     code = main([*FROBENIUS, "--wrt", "u", "--claim", "2 * (W @ u - v) @ W.T"])
     out = capsys.readouterr().out
     assert code == 1 and "the claim cannot be computed at these shapes" in out
-    assert "matmul" in out
+    assert "@ of shapes (3,) and (4, 3)" in out
 
 
 def test_non_analytic_losses_use_central_differences(capsys):
@@ -156,7 +156,6 @@ HOSTILE = [
     ("{k for k in u}", "a set comprehension"),
     ("sum(x for x in u)", "the call sum(...)"),
     ("u.real", "'.real'"),
-    ("u.sum()", "the call u.sum(...)"),
     ("open('/etc/passwd')", "the call open(...)"),
     ("eval('1')", "the call eval(...)"),
     ("exec('1')", "the call exec(...)"),
@@ -173,7 +172,9 @@ HOSTILE = [
     ("np.sum(**{'axis': 0})", "'**"),
     ("np.sum(*u)", "Starred"),
     ("u if u else u", "IfExp"),
-    ("u < 0", "Compare"),
+    ("u < 0 < u", "Compare"),
+    ("u.sum(out=u)", "the keyword argument 'out=u'"),
+    ("u.tolist()", "the call u.tolist(...)"),
     ("u and u", "BoolOp"),
     ("(w := u)", "NamedExpr"),
     ("f'{u}'", "JoinedStr"),
@@ -211,8 +212,8 @@ def test_nothing_is_evaluated_while_parsing(monkeypatch):
     calls = []
     monkeypatch.setattr(expr, "evaluate", lambda *a: calls.append(a))
     with pytest.raises(UsageError):
-        parse("np.sum(u) + __import__('os')", {"u"}, "--loss")
-    parse("np.sum(u)", {"u"}, "--loss")
+        parse("np.sum(u) + __import__('os')", {"u": (3,)}, "--loss")
+    parse("np.sum(u)", {"u": (3,)}, "--loss")
     assert calls == []
 
 
@@ -228,13 +229,14 @@ def test_the_evaluator_agrees_with_numpy():
         ("np.outer(v, u)[-1, ::2]", np.outer(v, u)[-1, ::2]),
         ("np.trace(np.eye(3) @ W @ W.T)", np.trace(W @ W.T)),
     ]:
-        assert np.allclose(evaluate(parse(text, set(values), "test"), values), expected)
+        shapes = {name: value.shape for name, value in values.items()}
+        assert np.allclose(evaluate(parse(text, shapes, "test"), values), expected)
 
 
 def test_huge_powers_fail_fast_instead_of_hanging(capsys):
     assert main(["--loss", "np.sum(u) * 10**10**10", "--wrt", "u", "--claim", "u",
                  "--shape", "u=3"]) == 2
-    assert "cannot be computed" in capsys.readouterr().err
+    assert "--loss is not finite (inf) at this point" in capsys.readouterr().err
 
 
 def test_overlong_expressions_are_refused(capsys):
@@ -248,8 +250,9 @@ def test_overlong_expressions_are_refused(capsys):
 @pytest.mark.parametrize("arguments, message", [
     (["--wrt", "u", "--claim", "u", "--claim", "u"], "1 --wrt but 2 --claim"),
     (["--wrt", "w", "--claim", "u"], "'w' has no --shape"),
-    (["--loss", "u * u", "--wrt", "u", "--claim", "2 * u"], "must return a real scalar"),
-    (["--loss", "np.sum(u @ np.eye(2))", "--wrt", "u", "--claim", "u"], "matmul"),
+    (["--loss", "u * u", "--wrt", "u", "--claim", "2 * u"], "a loss is a scalar"),
+    (["--loss", "np.sum(u @ np.eye(2))", "--wrt", "u", "--claim", "u"],
+     "@ of shapes (3,) and (2, 2): the inner sizes 3 and 2 differ"),
     (["--loss", "np.sum(np.log(u - 100))", "--wrt", "u", "--claim", "u"], "not finite"),
 ])
 def test_usage_errors_exit_with_2(arguments, message, capsys):
@@ -258,9 +261,10 @@ def test_usage_errors_exit_with_2(arguments, message, capsys):
 
 
 @pytest.mark.parametrize("shape, message", [
-    ("W=3x", "not NAME=SHAPE"), ("W", "not NAME=SHAPE"), ("W=2x2x2", "not NAME=SHAPE"),
+    ("W=3x", "not NAME=SHAPE"), ("W", "not NAME=SHAPE"), ("W=2x2x", "not NAME=SHAPE"),
     ("np=3", "cannot be a variable name"), ("__x=3", "cannot be a variable name"),
-    ("W=0x2", "sizes must be positive"), ("W=1000x1000", "at most 10000 entries"),
+    ("W=0x2", "sizes must be positive"), ("W=2000x1000", "at most 1,000,000 entries"),
+    ("W=3x4:spd", "a spd matrix is square"), ("W=3x3:blob", "unknown structure 'blob'"),
 ])
 def test_bad_shapes_are_usage_errors(shape, message, capsys):
     assert main(["--loss", "np.sum(W)", "--wrt", "W", "--claim", "W", "--shape", shape]) == 2
