@@ -11,11 +11,11 @@ import argparse
 import sys
 
 from mcv import __version__
-from mcv.cli import check
+from mcv.cli import check, derive
 
 __all__ = ["main"]
 
-SUBCOMMANDS = (check,)
+SUBCOMMANDS = (check, derive)
 
 
 def build_parser() -> argparse.ArgumentParser:

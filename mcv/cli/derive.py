@@ -1,0 +1,213 @@
+"""``mcv derive``: derive the gradient of your loss, show the steps, and prove it first.
+
+    mcv derive --loss "np.sum((W @ u - v)**2)" --wrt W --shape W=3x4 --shape u=4 --shape v=3
+
+prints the gradient in matrix notation (the parameter's shape), as numpy code that
+``mcv check`` accepts as a claim, and the evidence: the derived gradient checked with
+:func:`mcv.check_gradient` at several random points that satisfy the declarations and, where
+sympy can expand the loss at the declared sizes, compared with sympy entry by entry. A result
+that fails its own check is never printed as an answer: exit code 3 says the engine failed
+(a bug to report) and shows the evidence. Exit codes: 0 derived and proved, 2 bad usage or
+an operation with no rule, 3 the engine failed its own check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+from mcv import __version__
+from mcv.checks import check_gradient
+from mcv.cli.check import Problem, _evaluate_loss, add_data_arguments
+from mcv.cli.guard import guarded
+from mcv.declare import symmetric_view
+from mcv.derive import NoRule, gradients, show, size, steps
+from mcv.expr import EvaluationError, UsageError, evaluate
+
+__all__ = ["add_parser", "run"]
+
+#: Exact comparison with sympy only at sizes where it is quick (entries of all variables).
+EXACT_MAX_ENTRIES = 40
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "derive", help="derive a gradient in matrix notation, with steps, proved",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Derive the gradient of a scalar loss by reverse mode on its expression, "
+                    "simplify it, and prove it (numeric check at random points, exact sympy "
+                    "comparison where possible) before printing. Exit code 0: derived and "
+                    "proved, 2: bad usage or no rule for an operation, 3: the engine failed "
+                    "its own check (a bug: please report it).",
+        epilog='example:\n  mcv derive --loss "np.sum((W @ u - v)**2)" --wrt W '
+               "--shape W=3x4 --shape u=4 --shape v=3 --steps")
+    parser.add_argument("--loss", required=True, help='the loss, e.g. "np.sum((W @ u - v)**2)"')
+    parser.add_argument("--wrt", action="append", required=True, metavar="NAME",
+                        help="a variable to differentiate by; repeat for several")
+    add_data_arguments(parser)
+    parser.set_defaults(points=3)
+    parser.add_argument("--steps", action="store_true", help="show the derivation, node by node")
+    parser.add_argument("--latex", action="store_true", help="also print LaTeX")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--emit", choices=["numpy"], help="print a Python function returning "
+                        "(loss, gradients) and a pytest test of it")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(arguments: argparse.Namespace) -> int:
+    return guarded(arguments, _run)
+
+
+def _run(arguments: argparse.Namespace) -> int:
+    arguments.claim = []
+    problem = Problem(arguments)
+    names = list(dict.fromkeys(arguments.wrt))
+    declarations = [problem.wrt(name) for name in names]
+    try:
+        derived = gradients(problem.loss, names, problem.shapes)
+    except NoRule as missing:
+        raise UsageError(f"mcv derive cannot differentiate this loss: {missing}") from None
+    seeds = list(range(arguments.seed, arguments.seed + max(arguments.points, 1)))
+    results = {}
+    for declaration in declarations:
+        name, gradient = declaration.name, derived[declaration.name]
+        results[name] = {"math": show(gradient), "numpy": show(gradient, "numpy"),
+                         "latex": show(gradient, "latex"), "operations": size(gradient),
+                         "points": seeds, **_prove(problem, declaration, gradient, seeds)}
+        if arguments.steps or arguments.json:
+            results[name]["steps"] = steps(problem.loss, name)
+    for r in results.values():  # an exact disagreement overrules the numeric verdict
+        if r["exact"] == "disagrees":
+            r["verified"], r["evidence"] = False, "sympy disagrees entry by entry"
+    failed = [n for n, r in results.items() if not r["verified"]]
+    if arguments.json:
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+    elif arguments.emit and not failed:
+        print(_emit(problem, arguments, results))
+    else:
+        _print(problem, results, arguments)
+    if failed:
+        print(f"engine failed: the derived gradient in {', '.join(failed)} did not pass its own "
+              "check. This is a bug in mcv derive; the evidence is above. Nothing was printed "
+              "as an answer.")
+        return 3
+    return 0
+
+
+def _prove(problem: Problem, declaration, gradient, seeds) -> dict:
+    """The evidence: check_gradient at every seed, and sympy where it can expand the loss."""
+    name = declaration.name
+    worst, method, convention = 0.0, None, None
+    for seed in seeds:
+        point = problem.point(seed)
+        _evaluate_loss(problem, point)
+
+        def f(x, point=point):
+            return evaluate(problem.loss, {**point, name: x})
+
+        def grad(x, point=point):
+            return np.broadcast_to(evaluate(gradient, {**point, name: x}), x.shape)
+        if declaration.structure in ("sym", "spd"):
+            f, grad = symmetric_view(f, grad)
+            convention = ("symmetric variable: the unconstrained gradient is derived and "
+                          "checked along symmetric perturbations (its symmetric part)")
+        try:
+            report = check_gradient(f, grad, point[name].copy(), seed=seed)
+        except (EvaluationError, ValueError, TypeError) as error:
+            return {"verified": False, "max_rel_error": None, "method": None,
+                    "exact": "not tried", "evidence": f"seed {seed}: {error}",
+                    "convention": convention}
+        method = report.method
+        if not report.ok:
+            return {"verified": False, "max_rel_error": report.max_rel_error,
+                    "method": method, "exact": "not tried", "convention": convention,
+                    "evidence": f"seed {seed}: {report}"}
+        worst = max(worst, report.max_rel_error)
+    return {"verified": True, "max_rel_error": worst, "method": method,
+            "exact": _exact(problem, name, gradient), "convention": convention}
+
+
+def _exact(problem: Problem, name: str, gradient) -> str:
+    """'agrees' / 'disagrees' entry by entry with sympy, or why it was not tried."""
+    if sum(int(np.prod(s)) for s in problem.shapes.values()) > EXACT_MAX_ENTRIES:
+        return f"not tried (more than {EXACT_MAX_ENTRIES} entries in all)"
+    if problem.values:
+        return "not tried (--value data)"
+    try:
+        import sympy as sp
+    except ImportError:
+        return "not tried (sympy is not installed)"
+    symbols = {n: _symbol_array(sp, n, s) for n, s in problem.shapes.items()}
+    try:
+        exact = lambda e: sp.nsimplify(sp.sympify(e), rational=True)  # noqa: E731 (2.0 -> 2)
+        loss = exact(evaluate(problem.loss, symbols))
+        claimed = np.broadcast_to(np.asarray(evaluate(gradient, symbols), dtype=object),
+                                  problem.shapes[name])
+    except Exception:  # noqa: BLE001 (sympy meets a numpy-only function: exp, inv, ...)
+        return "not available (the loss uses functions sympy cannot take through numpy)"
+    for index in np.ndindex(*problem.shapes[name]):
+        difference = sp.diff(loss, symbols[name][index]) - exact(claimed[index])
+        if sp.expand(sp.together(difference)) != 0:
+            return "disagrees"
+    return "agrees"
+
+
+def _symbol_array(sp, name: str, shape):
+    array = np.empty(shape, dtype=object)
+    for index in np.ndindex(*shape):
+        array[index] = sp.Symbol(name + "_" + "_".join(map(str, index)), real=True)
+    return array
+
+
+def _print(problem: Problem, results: dict, arguments) -> None:
+    for name, r in results.items():
+        shape = "x".join(map(str, problem.shapes[name])) or "scalar"
+        print(f"gradient in {name} ({shape}):" if r["verified"] else
+              f"gradient in {name} ({shape}): NOT PROVED, not an answer:")
+        print(f"  {r['math']}")
+        print(f"  numpy: {r['numpy']}")
+        if arguments.latex:
+            print(f"  latex: {r['latex']}")
+        if r["verified"]:
+            print(f"  proved: verified at {len(r['points'])} random points ({r['method']}, "
+                  f"max relative error {r['max_rel_error']:.1e}); exact: sympy {r['exact']}")
+        else:
+            print(f"  evidence: {r['evidence']}")
+        if r.get("convention"):
+            print(f"  note: {r['convention']}")
+        if arguments.steps:
+            print("  derivation (reverse mode: dL = ⟨N̄, dN⟩ for each node N, from L down):")
+            print("\n".join(f"    {line}" for line in r["steps"]))
+
+
+def _emit(problem: Problem, arguments, results: dict) -> str:
+    variables = list(problem.shapes)
+    signature = ", ".join(variables)
+    lines = ["import numpy as np", "", "",
+             f"def loss_and_gradient({signature}):",
+             f'    """The loss and its gradient in {", ".join(results)} (derived and proved by '
+             f'mcv {__version__})."""',
+             f"    loss = {show(problem.loss, 'numpy')}"]
+    for name, r in results.items():
+        lines.append(f"    grad_{name} = {r['numpy']}")
+    lines.append("    return loss, " + ", ".join(f"grad_{n}" for n in results))
+    lines += ["", "", "def test_loss_and_gradient():",
+              "    from mcv import assert_gradient",
+              "    from mcv.declare import draw, parse_declaration",
+              f"    rng = np.random.default_rng({arguments.seed})"]
+    for n, declaration in sorted(problem.declarations.items()):
+        text = f"{n}={'x'.join(map(str, declaration.shape))}"
+        if declaration.structure != "general":
+            text += f":{declaration.structure}"
+            if declaration.options:
+                text += "(" + ",".join(f"{k}={v}" if declaration.structure == "spd" else
+                                       str(v) for k, v in declaration.options) + ")"
+        lines.append(f'    {n} = draw(parse_declaration("{text}"), rng)')
+    for k, name in enumerate(results, start=1):
+        others = ", ".join(v if v != name else "x" for v in variables)
+        lines.append(f"    assert_gradient(lambda x: loss_and_gradient({others})[0],")
+        lines.append(f"                    lambda x: loss_and_gradient({others})[{k}], {name})")
+    return "\n".join(lines)
