@@ -16,12 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 
 import numpy as np
 
 from mcv.checks import check_gradient
-from mcv.cli.guard import LimitExceeded, guarded, limit_arguments, limits_from
+from mcv.cli.guard import guarded, limit_arguments, limits_from
 from mcv.declare import DISCRETE, Declaration, draw, parse_declaration, symmetric_view
 from mcv.expr import ALLOWED, NUMPY_FUNCTIONS, EvaluationError, UsageError, evaluate, parse
 

@@ -16,21 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 
-import numpy as np
-
 from mcv import __version__
-from mcv.checks import check_gradient
 from mcv.cli.check import Problem, _evaluate_loss, add_data_arguments
 from mcv.cli.guard import guarded
-from mcv.declare import symmetric_view
 from mcv.derive import NoRule, gradients, show, size, steps
-from mcv.expr import EvaluationError, UsageError, evaluate
+from mcv.expr import UsageError
+from mcv.prove import prove
 
 __all__ = ["add_parser", "run"]
-
-#: Exact comparison with sympy only at sizes where it is quick (entries of all variables).
-EXACT_MAX_ENTRIES = 40
-
 
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
@@ -74,14 +67,16 @@ def _run(arguments: argparse.Namespace) -> int:
     results = {}
     for declaration in declarations:
         name, gradient = declaration.name, derived[declaration.name]
+        points = [(seed, problem.point(seed)) for seed in seeds]
+        for _, point in points:
+            _evaluate_loss(problem, point)
         results[name] = {"math": show(gradient), "numpy": show(gradient, "numpy"),
                          "latex": show(gradient, "latex"), "operations": size(gradient),
-                         "points": seeds, **_prove(problem, declaration, gradient, seeds)}
+                         "points": seeds,
+                         **prove(problem.loss, name, gradient, points, declaration.structure,
+                                 values_fixed=bool(problem.values))}
         if arguments.steps or arguments.json:
             results[name]["steps"] = steps(problem.loss, name)
-    for r in results.values():  # an exact disagreement overrules the numeric verdict
-        if r["exact"] == "disagrees":
-            r["verified"], r["evidence"] = False, "sympy disagrees entry by entry"
     failed = [n for n, r in results.items() if not r["verified"]]
     if arguments.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
@@ -95,71 +90,6 @@ def _run(arguments: argparse.Namespace) -> int:
               "as an answer.")
         return 3
     return 0
-
-
-def _prove(problem: Problem, declaration, gradient, seeds) -> dict:
-    """The evidence: check_gradient at every seed, and sympy where it can expand the loss."""
-    name = declaration.name
-    worst, method, convention = 0.0, None, None
-    for seed in seeds:
-        point = problem.point(seed)
-        _evaluate_loss(problem, point)
-
-        def f(x, point=point):
-            return evaluate(problem.loss, {**point, name: x})
-
-        def grad(x, point=point):
-            return np.broadcast_to(evaluate(gradient, {**point, name: x}), x.shape)
-        if declaration.structure in ("sym", "spd"):
-            f, grad = symmetric_view(f, grad)
-            convention = ("symmetric variable: the unconstrained gradient is derived and "
-                          "checked along symmetric perturbations (its symmetric part)")
-        try:
-            report = check_gradient(f, grad, point[name].copy(), seed=seed)
-        except (EvaluationError, ValueError, TypeError) as error:
-            return {"verified": False, "max_rel_error": None, "method": None,
-                    "exact": "not tried", "evidence": f"seed {seed}: {error}",
-                    "convention": convention}
-        method = report.method
-        if not report.ok:
-            return {"verified": False, "max_rel_error": report.max_rel_error,
-                    "method": method, "exact": "not tried", "convention": convention,
-                    "evidence": f"seed {seed}: {report}"}
-        worst = max(worst, report.max_rel_error)
-    return {"verified": True, "max_rel_error": worst, "method": method,
-            "exact": _exact(problem, name, gradient), "convention": convention}
-
-
-def _exact(problem: Problem, name: str, gradient) -> str:
-    """'agrees' / 'disagrees' entry by entry with sympy, or why it was not tried."""
-    if sum(int(np.prod(s)) for s in problem.shapes.values()) > EXACT_MAX_ENTRIES:
-        return f"not tried (more than {EXACT_MAX_ENTRIES} entries in all)"
-    if problem.values:
-        return "not tried (--value data)"
-    try:
-        import sympy as sp
-    except ImportError:
-        return "not tried (sympy is not installed)"
-    symbols = {n: _symbol_array(sp, n, s) for n, s in problem.shapes.items()}
-    try:
-        exact = lambda e: sp.nsimplify(sp.sympify(e), rational=True)  # noqa: E731 (2.0 -> 2)
-        loss = exact(evaluate(problem.loss, symbols))
-        claimed = np.broadcast_to(np.asarray(evaluate(gradient, symbols), dtype=object),
-                                  problem.shapes[name])
-    except Exception:  # noqa: BLE001 (sympy meets a numpy-only function: exp, inv, ...)
-        return "not available (the loss uses functions sympy cannot take through numpy)"
-    for index in np.ndindex(*problem.shapes[name]):
-        difference = sp.diff(loss, symbols[name][index]) - exact(claimed[index])
-        if sp.expand(sp.together(difference)) != 0:
-            return "disagrees"
-    return "agrees"
-
-
-def _symbol_array(sp, name: str, shape):
-    array = np.empty(shape, dtype=object)
-    for index in np.ndindex(*shape):
-        array[index] = sp.Symbol(name + "_" + "_".join(map(str, index)), real=True)
-    return array
 
 
 def _print(problem: Problem, results: dict, arguments) -> None:
