@@ -179,6 +179,12 @@ def mul(a: Node, b: Node) -> Node:
             return mul(const(k * kb), rest)
         if b.op == "neg":
             return mul(const(-k), b.args[0])
+    elif a.op == "mul" and "ones" in (a.args[0].op, a.args[1].op) and b.shape == shape:
+        other = a.args[1] if a.args[0].op == "ones" else a.args[0]  # (s 𝟙) ⊙ B = s B
+        return mul(other, b)
+    elif b.op == "mul" and "ones" in (b.args[0].op, b.args[1].op) and a.shape == shape:
+        other = b.args[1] if b.args[0].op == "ones" else b.args[0]
+        return mul(other, a)
     elif a.op == "ones" and a.shape == shape:
         return b if b.shape == shape else _make("mul", [a, b])
     elif b.op == "ones" and b.shape == shape:

@@ -55,7 +55,10 @@ def prove(loss: Node, name: str, gradient: Node, points, structure: str = "gener
             return evaluate(loss, {**point, name: x})
 
         def grad(x, point=point):
-            return np.broadcast_to(evaluate(gradient, {**point, name: x}), x.shape)
+            value = evaluate(gradient, {**point, name: x})
+            # a constant gradient may print as a scalar (2.5 for 2.5 * sum(x)): spread it;
+            # any other shape is the claim's own, for the checker to diagnose
+            return np.broadcast_to(value, x.shape) if np.ndim(value) == 0 else value
         if structure in ("sym", "spd"):
             f, grad = symmetric_view(f, grad)
             convention = ("symmetric variable: the unconstrained gradient is derived and "
