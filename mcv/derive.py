@@ -80,6 +80,11 @@ def add(a: Node, b: Node) -> Node:
     if _value(a) is not None and _value(b) is not None:
         return const(_value(a) + _value(b))
     a, b = _canonical(a), _canonical(b)
+    if a.op == "outer" and b.op == "outer" and a.shape == b.shape:
+        if same(a.args[1], b.args[1]):  # p rᵀ + q rᵀ = (p + q) rᵀ
+            return outer(add(a.args[0], b.args[0]), a.args[1])
+        if same(a.args[0], b.args[0]):
+            return outer(a.args[0], add(a.args[1], b.args[1]))
     if a.op == "matmul" and b.op == "matmul" and a.shape == b.shape:
         if same(a.args[1], b.args[1]):  # P x + Q x = (P + Q) x
             return matmul(add(a.args[0], b.args[0]), a.args[1])
@@ -204,6 +209,10 @@ def mul(a: Node, b: Node) -> Node:
 def div(a: Node, b: Node) -> Node:
     if is_zero(a):
         return const(0, tuple(np.broadcast_shapes(a.shape, b.shape)))
+    if same(a, b) and a.shape == ():
+        return const(1)
+    if _value(a) is not None and _value(a) != 1:  # c / y = c (1 / y): c joins the factors
+        return mul(a, div(const(1), b))
     if _value(b) is not None:
         return mul(const(1 / _value(b)), a)
     if b.op == "div" and _value(b.args[0]) is not None:  # a ⊘ (k ⊘ y) = (a ⊙ y) / k
@@ -270,6 +279,8 @@ def outer(a: Node, b: Node) -> Node:
 
 
 def call(op: str, *args, **attrs) -> Node:
+    if op == "inv" and args[0].op == "inv":
+        return args[0].args[0]
     if op == "reshape" and args[0].op == "sum" and args[0].attrs.get("keepdims"):
         inner = args[0]
         plain = _make("sum", list(inner.args), axis=inner.attrs["axis"], keepdims=False)
@@ -509,6 +520,8 @@ def _pullback(node: Node, g: Node):
         return [(a, Node("index", (g,), {"key": k}, a.shape, "")) for k, a in enumerate(args)]
     if op == "einsum":
         return _einsum_pullback(node, g)
+    if op == "kron":
+        return _kron_pullback(node, g)
     raise NoRule(f"no rule for {op} yet (the operations with rules: see mcv derive --help)")
 
 
@@ -548,6 +561,21 @@ def _index_pullback(node: Node, g: Node) -> Node:
     raise NoRule(f"the subscript {key!r} (rules: u[k], A[i], A[:, j], A[i, j], [:, None])")
 
 
+def _kron_pullback(node: Node, g: Node):
+    """C = A ⊗ B: C[i p + k, j q + l] = A[i, j] B[k, l], so Ā = Σ_kl C̄[i,k,j,l] B[k,l] with
+    C̄ viewed as an (m, p, n, q) array, and B̄ likewise."""
+    A, B = node.args
+    if len(A.shape) == 1 and len(B.shape) == 1:
+        blocks = call("reshape", g, newshape=(A.shape[0], B.shape[0]))
+        return [(A, matmul(blocks, B)), (B, matmul(transpose(blocks), A))]
+    if len(A.shape) == 2 and len(B.shape) == 2:
+        (m, n), (p, q) = A.shape, B.shape
+        blocks = call("reshape", g, newshape=(m, p, n, q))
+        return [(A, call("einsum", blocks, B, subscripts="ikjl,kl->ij")),
+                (B, call("einsum", blocks, A, subscripts="ikjl,ij->kl"))]
+    raise NoRule("np.kron of a vector and a matrix, or of arrays with more than two axes")
+
+
 def _einsum_pullback(node: Node, g: Node):
     inputs, output = node.attrs["subscripts"].split("->")
     terms = inputs.split(",")
@@ -558,10 +586,24 @@ def _einsum_pullback(node: Node, g: Node):
         if len(set(term)) != len(term) or not set(term) <= available:
             raise NoRule(f"np.einsum('{node.attrs['subscripts']}'): operand {k + 1} repeats "
                          "an index or sums one away on its own")
+        if not output:  # a scalar result: its adjoint is a factor, not an operand
+            shares.append((operand, mul(g, _einsum_of([(t, a) for t, a in others], term))))
+            continue
         subscripts = ",".join([output] + [t for t, _ in others]) + "->" + term
         shares.append((operand, call("einsum", g, *(a for _, a in others),
                                      subscripts=subscripts)))
     return shares
+
+
+def _einsum_of(terms: list, output: str) -> Node:
+    """einsum of (subscripts, operand) pairs into ``output``; a lone operand whose
+    subscripts are the output (or its reverse, for a matrix) is itself (or its transpose)."""
+    if len(terms) == 1 and terms[0][0] == output:
+        return terms[0][1]
+    if len(terms) == 1 and len(output) == 2 and terms[0][0] == output[::-1]:
+        return transpose(terms[0][1])
+    subscripts = ",".join(t for t, _ in terms) + "->" + output
+    return call("einsum", *(a for _, a in terms), subscripts=subscripts)
 
 
 # ------------------------------------------------------------------------------ printing
@@ -618,8 +660,7 @@ class _Printer:
                       "eye": "I" if s == "math" else "I"}[op]
             return symbol, 9
         if op == "neg":
-            return "-" + self.wrap(n.args[0], 3) if s == "numpy" else \
-                "−" + self.wrap(n.args[0], 3), 3
+            return ("−" if s == "math" else "-") + self.wrap(n.args[0], 3), 3
         if op in ("add", "sub"):
             sign = {"add": " + ", "sub": " - " if s != "math" else " − "}[op]
             return self.wrap(n.args[0], 1) + sign + self.wrap(n.args[1], 2 if op == "sub"
@@ -673,7 +714,13 @@ class _Printer:
         if op == "transpose":
             if s == "numpy":
                 return self.wrap(n.args[0], 9) + ".T", 9
-            return self.wrap(n.args[0], 9) + ("ᵀ" if s == "math" else r"^{\top}"), 9
+            inner = n.args[0]
+            if inner.op == "inv":  # X^{-T}, not the double superscript X^{-1}^{T}
+                return self.wrap(inner.args[0], 9) + ("⁻ᵀ" if s == "math" else r"^{-\top}"), 9
+            base = self.wrap(inner, 9)
+            if s == "latex" and "^" in base and not base.endswith(r"\right)"):
+                base = "{" + base + "}"
+            return base + ("ᵀ" if s == "math" else r"^{\top}"), 9
         if op in _COMPARE:
             symbol = _COMPARE[op]
             text = self.wrap(n.args[0], 1) + f" {symbol} " + self.wrap(n.args[1], 1)

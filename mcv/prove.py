@@ -35,8 +35,10 @@ def derive(loss: str, wrt, shapes: dict[str, str], *, points: int = 3, seed: int
     declarations = {n: parse_declaration(f"{n}={text}") for n, text in shapes.items()}
     node = parse(loss, {n: d.shape for n, d in declarations.items()}, "the loss")
     found = gradients(node, names, {n: d.shape for n, d in declarations.items()})
-    sample = [(s, {n: draw(d, np.random.default_rng(s)) for n, d in
-                   sorted(declarations.items())}) for s in range(seed, seed + points)]
+    sample = []
+    for s in range(seed, seed + points):  # one generator per point: variables differ
+        rng = np.random.default_rng(s)
+        sample.append((s, {n: draw(d, rng) for n, d in sorted(declarations.items())}))
     return {name: {"gradient": found[name], "math": show(found[name]),
                    "numpy": show(found[name], "numpy"), "latex": show(found[name], "latex"),
                    "operations": size(found[name]), "steps": steps(node, name),

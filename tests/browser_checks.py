@@ -85,6 +85,27 @@ FIND_TEX_PROBLEMS = r"""() => {
   return {raw, untypeset, merrors, undefinedMacros};
 }"""
 
+# Lazy typesetting (ui/lazy) typesets a formula when it comes near the viewport. A reader who
+# opens every solution dropdown and scrolls to the end sees every formula typeset: this does
+# that, one screen at a time, waiting at each until the formulas near the screen are done
+# (3 s at most), and returns when it reached the end and how many formulas stayed untypeset.
+READ_TO_END = """async () => {
+  document.querySelectorAll("details:not([open])").forEach((d) => { d.open = true; });
+  document.querySelectorAll(".toggle-hidden").forEach((t) => t.classList.remove("toggle-hidden"));
+  const tick = () => new Promise((r) => setTimeout(r, 16));
+  const near = (el) => { const r = el.parentElement.getBoundingClientRect();
+                         return r.bottom >= -200 && r.top <= innerHeight + 200; };
+  const pending = () => [...document.querySelectorAll("mjx-lazy")].filter(near).length;
+  let y = 0;
+  do {
+    window.scrollTo(0, y);
+    const until = performance.now() + 3000;
+    do { await tick(); } while (pending() > 0 && performance.now() < until);
+    y += innerHeight * 0.9;
+  } while (y < document.documentElement.scrollHeight + innerHeight);
+  return {doneMs: performance.now(), lazyLeft: document.querySelectorAll("mjx-lazy").length};
+}"""
+
 IMAGES = """async () => {
   const imgs = Array.from(document.images);
   imgs.forEach((img) => { img.loading = "eager"; });
@@ -207,8 +228,9 @@ def broken_link(url: str, href: str, site_root: Path) -> str | None:
 @dataclass
 class PageReport:
     problems: list[str] = field(default_factory=list)
-    typeset_s: float | None = None  # navigation start -> MathJax's initial typeset done
+    typeset_s: float | None = None  # navigation start -> the first screen typeset (initial pass)
     mathjax_s: float | None = None  # of which MathJax typesetting itself
+    all_math_s: float | None = None  # navigation start -> every formula typeset, read to the end
 
 
 def inspect_page(visit: Visit, url: str, site_root: Path, typeset_bound_s: float) -> PageReport:
@@ -231,6 +253,12 @@ def inspect_page(visit: Visit, url: str, site_root: Path, typeset_bound_s: float
             problems.append(f"fully typeset only {report.typeset_s:.2f} s after navigation "
                             f"(bound {typeset_bound_s} s)")
     page.evaluate("() => document.fonts.ready.then(() => true)")
+    if state["expected"]:
+        read = page.evaluate(READ_TO_END)
+        report.all_math_s = read["doneMs"] / 1000
+        if read["lazyLeft"]:
+            problems.append(f"{read['lazyLeft']} formulas were still not typeset after opening "
+                            "every dropdown and scrolling to the end")
 
     tex = page.evaluate(FIND_TEX_PROBLEMS)
     problems += [f"formula failed (mjx-merror): {m}" for m in tex["merrors"]]

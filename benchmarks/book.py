@@ -1,0 +1,107 @@
+"""How fast the book is for readers and for authors: one command, one table.
+
+    python benchmarks/book.py            # everything (about 8 minutes on 2 cores)
+    python benchmarks/book.py --quick    # the pages only (needs a built site)
+
+Rows: a build from scratch into a temporary copy (every notebook executed), a no-change
+rebuild (the execution cache reused), `pytest` serially (-n 0) and on both cores (the
+README's command), and, per page of the TOC, the time from navigation to a typeset first
+screen and to every formula typeset when the page is read to the end (headless Chromium,
+median of 3 visits; the site test's own measurement, tests/browser_checks.py). Times are
+wall-clock on this machine; they vary with load, so the table states the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return time.perf_counter() - start
+
+
+def builds() -> list[tuple[str, float]]:
+    book = Path(sys.executable).with_name("jupyter-book")
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / "book"
+        shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(
+            ".venv", "_build", ".git", "test-artifacts", ".hypothesis", "__pycache__"))
+        scratch = timed([str(book), "build", "."], copy)
+        again = timed([str(book), "build", "."], copy)
+    return [("build from scratch (every notebook executed)", scratch),
+            ("no-change rebuild (execution cache reused)", again)]
+
+
+def suites() -> list[tuple[str, float]]:
+    pytest = [sys.executable, "-m", "pytest", "-q"]
+    serial = timed(pytest + ["-n", "0"], ROOT)
+    parallel = timed(pytest, ROOT)
+    return [("pytest, serially (-n 0)", serial), ("pytest, both cores (the README's command)",
+                                                 parallel)]
+
+
+def pages(visits: int = 3) -> list[tuple[str, float, float]]:
+    """(page, median first-screen s, median every-formula s) for every TOC page."""
+    from playwright.sync_api import sync_playwright
+
+    from browser_checks import Visit, inspect_page
+    from test_site import CHROMIUM_FLAGS, DOCNAMES, HTML
+
+    rows = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
+                                             args=CHROMIUM_FLAGS)
+        for name in DOCNAMES:
+            first, every = [], []
+            for _ in range(visits):
+                with Visit(browser, name) as visit:
+                    report = inspect_page(visit, (HTML / f"{name}.html").as_uri(), HTML, 60)
+                if report.typeset_s is not None:
+                    first.append(report.typeset_s)
+                    every.append(report.all_math_s or report.typeset_s)
+            if first:
+                rows.append((name, statistics.median(first), statistics.median(every)))
+        browser.close()
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the pages only")
+    arguments = parser.parse_args()
+    load = os.getloadavg()[0]
+    rows = [] if arguments.quick else builds() + suites()
+    print(f"# The book's speed ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, load "
+          f"average {load:.1f} at the start)\n")
+    if rows:
+        print("| what | seconds |\n|---|---:|")
+        for what, seconds in rows:
+            print(f"| {what} | {seconds:.1f} |")
+        print()
+    page_rows = pages()
+    print("| page | first screen typeset (s) | every formula typeset, read to the end (s) |")
+    print("|---|---:|---:|")
+    for name, first, every in sorted(page_rows, key=lambda r: -r[1]):
+        print(f"| {name} | {first:.2f} | {every:.2f} |")
+    slowest = max(page_rows, key=lambda r: r[1])
+    print(f"\nslowest first screen: {slowest[0]}, {slowest[1]:.2f} s (target: at most 1 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
