@@ -29,7 +29,7 @@ import numpy as np
 from mcv.expr import Node
 from mcv.rules import RULES, ShapeError
 
-__all__ = ["gradient", "gradients", "show", "NoRule", "steps", "size"]
+__all__ = ["gradient", "gradients", "hessian_map", "show", "NoRule", "steps", "size"]
 
 
 class NoRule(Exception):
@@ -101,7 +101,8 @@ def add(a: Node, b: Node) -> Node:
             collected.append([k, rest])
     collected = [(k, rest) for k, rest in collected if k != 0]
     if len(collected) == len(terms):
-        return _make("add", [a, b]) if b.op != "neg" else _make("sub", [a, b.args[0]])
+        kb, rb = _split_factor(b)
+        return _make("sub", [a, mul(const(-kb), rb)]) if kb < 0 else _make("add", [a, b])
     if not collected:
         return const(0, shape) if shape else const(0)
     result = mul(const(collected[0][0]), collected[0][1])
@@ -388,6 +389,23 @@ def gradients(loss: Node, names: list[str], shapes: dict | None = None) -> dict[
 def gradient(loss: Node, name: str, shapes: dict | None = None) -> Node:
     """The gradient of ``loss`` in the variable ``name``, an expression of its shape."""
     return gradients(loss, [name], shapes)[name]
+
+
+def hessian_map(loss: Node, name: str, direction: str, shapes: dict | None = None) -> Node:
+    """The Hessian of ``loss`` in ``name`` as a linear map: an expression H[D] in the
+    variables and a new variable ``direction`` (D, of the shape of ``name``).
+
+    Reverse mode twice: H[D] = ∇_X ⟨∇_X L, D⟩, because the derivative of ⟨∇L(X), D⟩ along
+    dX is ⟨H[dX], D⟩ = ⟨H[D], dX⟩ (the Hessian is symmetric). No 4-index array appears.
+
+    >>> from mcv.expr import parse
+    >>> loss = parse("np.sum((W @ u - v)**2)", {"W": (3, 4), "u": (4,), "v": (3,)})
+    >>> print(show(hessian_map(loss, "W", "dW")))
+    2 (dW u) uᵀ
+    """
+    g = gradient(loss, name, shapes)
+    d = Node("var", (), {"name": direction}, g.shape, direction)
+    return gradient(call("sum", mul(g, d)), name, shapes)
 
 
 def _shape_of(root: Node, name: str, shapes: dict | None) -> tuple:

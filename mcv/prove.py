@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcv.checks import check_gradient
+from mcv.checks import check_gradient, check_hessian
 from mcv.declare import draw, parse_declaration, symmetric_view
 from mcv.derive import gradients, show, size, steps
 from mcv.expr import EvaluationError, Node, evaluate, parse
 
-__all__ = ["derive", "prove", "exact_agreement", "EXACT_MAX_ENTRIES"]
+__all__ = ["derive", "prove", "prove_hessian", "exact_agreement", "EXACT_MAX_ENTRIES"]
 
 #: Exact comparison with sympy only at sizes where it is quick (entries of all variables).
 EXACT_MAX_ENTRIES = 40
@@ -117,3 +117,38 @@ def _symbol_array(sp, name: str, shape):
     for index in np.ndindex(*shape):
         array[index] = sp.Symbol(name + "_" + "_".join(map(str, index)), real=True)
     return array
+
+
+def hessian_matrix(hmap: Node, name: str, direction: str, values: dict) -> np.ndarray:
+    """The Hessian map H[D] as the matrix of vec(D) ↦ vec(H[D]) (vec stacks columns, the
+    book's order: column j is H[E_j] for the j-th entry in that order)."""
+    x = np.asarray(values[name], dtype=float)
+    columns = []
+    for j in range(x.size):
+        basis = np.zeros(x.size)
+        basis[j] = 1.0
+        direction_value = basis.reshape(x.shape, order="F")
+        column = np.broadcast_to(evaluate(hmap, {**values, name: x, direction: direction_value}),
+                                 x.shape)
+        columns.append(np.asarray(column).ravel(order="F"))
+    return np.array(columns).T
+
+
+def prove_hessian(gradient: Node, hmap: Node, name: str, direction: str, points) -> dict:
+    """check_hessian of the matrix of ``hmap`` against the derivative of ``gradient``."""
+    worst, method = 0.0, None
+    for seed, point in points:
+        def grad(x, point=point):
+            return np.broadcast_to(evaluate(gradient, {**point, name: x}), np.shape(x))
+
+        def hess(x, point=point):
+            return hessian_matrix(hmap, name, direction, {**point, name: x})
+        try:
+            report = check_hessian(grad, hess, np.array(point[name], dtype=float), seed=seed)
+        except (EvaluationError, ValueError, TypeError) as error:
+            return {"verified": False, "evidence": f"seed {seed}: {error}"}
+        method = report.method
+        if not report.ok:
+            return {"verified": False, "evidence": f"seed {seed}: {report}"}
+        worst = max(worst, report.max_rel_error)
+    return {"verified": True, "max_rel_error": worst, "method": method, "evidence": None}

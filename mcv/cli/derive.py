@@ -16,12 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 
+import numpy as np
+
 from mcv import __version__
 from mcv.cli.check import Problem, _evaluate_loss, add_data_arguments
 from mcv.cli.guard import guarded
-from mcv.derive import NoRule, gradients, show, size, steps
+from mcv.derive import NoRule, gradients, hessian_map, show, size, steps
 from mcv.expr import UsageError
-from mcv.prove import prove
+from mcv.prove import hessian_matrix, prove, prove_hessian
 
 __all__ = ["add_parser", "run"]
 
@@ -44,6 +46,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--steps", action="store_true", help="show the derivation, node by node")
     parser.add_argument("--latex", action="store_true", help="also print LaTeX")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--hessian", action="store_true",
+                        help="also the Hessian as a linear map dX -> H[dX], proved with "
+                             "check_hessian (and its vec matrix at small sizes)")
     parser.add_argument("--emit", choices=["numpy"], help="print a Python function returning "
                         "(loss, gradients) and a pytest test of it")
     parser.set_defaults(run=run)
@@ -77,7 +82,10 @@ def _run(arguments: argparse.Namespace) -> int:
                                  values_fixed=bool(problem.values))}
         if arguments.steps or arguments.json:
             results[name]["steps"] = steps(problem.loss, name)
-    failed = [n for n, r in results.items() if not r["verified"]]
+        if arguments.hessian:
+            results[name]["hessian"] = _hessian(problem, name, gradient, points)
+    failed = [n for n, r in results.items() if not r["verified"]
+              or not r.get("hessian", {"verified": True})["verified"]]
     if arguments.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
     elif arguments.emit and not failed:
@@ -90,6 +98,29 @@ def _run(arguments: argparse.Namespace) -> int:
               "as an answer.")
         return 3
     return 0
+
+
+#: The vec matrix of the Hessian is printed up to this many entries of the variable.
+HESSIAN_MATRIX_MAX = 12
+
+
+def _hessian(problem: Problem, name: str, gradient, points) -> dict:
+    direction = "d" + name
+    while direction in problem.shapes:
+        direction += "_"
+    try:
+        hmap = hessian_map(problem.loss, name, direction, problem.shapes)
+    except NoRule as missing:
+        raise UsageError(f"mcv derive cannot give the Hessian: {missing}") from None
+    result = {"direction": direction, "math": show(hmap), "numpy": show(hmap, "numpy"),
+              "latex": show(hmap, "latex"),
+              **prove_hessian(gradient, hmap, name, direction, points)}
+    if int(np.prod(problem.shapes[name])) <= HESSIAN_MATRIX_MAX:
+        seed, point = points[0]
+        result["vec_matrix"] = np.round(hessian_matrix(hmap, name, direction, point),
+                                        6).tolist()
+        result["vec_matrix_seed"] = seed
+    return result
 
 
 def _print(problem: Problem, results: dict, arguments) -> None:
@@ -108,6 +139,17 @@ def _print(problem: Problem, results: dict, arguments) -> None:
             print(f"  evidence: {r['evidence']}")
         if r.get("convention"):
             print(f"  note: {r['convention']}")
+        h = r.get("hessian")
+        if h:
+            print(f"  Hessian, as a map: H[{h['direction']}] = {h['math']}")
+            print(f"    numpy: {h['numpy']}")
+            print(f"    proved: {'verified with check_hessian at ' + str(len(r['points'])) + ' points (' + str(h['method']) + ')' if h['verified'] else 'NOT PROVED: ' + str(h['evidence'])}")
+            if "vec_matrix" in h:
+                print(f"    as a matrix (vec order, columns stacked), at seed {h['vec_matrix_seed']}:")
+                matrix = np.array(h["vec_matrix"]) + 0.0
+                print("\n".join("      " + line for line in
+                                np.array2string(matrix, precision=4, suppress_small=True,
+                                                max_line_width=100).splitlines()))
         if arguments.steps:
             print("  derivation (reverse mode: dL = ⟨N̄, dN⟩ for each node N, from L down):")
             print("\n".join(f"    {line}" for line in r["steps"]))

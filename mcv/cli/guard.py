@@ -15,15 +15,21 @@ import sys
 import threading
 from contextlib import contextmanager
 
+from mcv import __version__
 from mcv.expr import EvaluationError, Limits, UsageError
 
-__all__ = ["limit_arguments", "limits_from", "guarded", "LimitExceeded"]
+__all__ = ["limit_arguments", "limits_from", "guarded", "LimitExceeded", "INTERNAL_ERROR"]
+
+#: The exit code of a bug in mcv itself (never of bad input): tests and fuzzing look for it.
+INTERNAL_ERROR = 4
 
 _DEFAULTS = Limits()
 
 
-class LimitExceeded(Exception):
-    """The wall clock ran out."""
+class LimitExceeded(BaseException):
+    """The wall clock ran out. A BaseException, like KeyboardInterrupt, so that no
+    ``except Exception`` on the way (the checker tries a smaller step when f fails) can
+    swallow it."""
 
 
 def limit_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,6 +76,12 @@ def guarded(arguments: argparse.Namespace, command) -> int:
         return _fail(f"cannot compute: {error}")
     except (ArithmeticError, ValueError, TypeError, IndexError) as error:
         return _fail(f"cannot compute: {type(error).__name__}: {error}")
+    except BrokenPipeError:  # the reader piped the output into head: nothing to report
+        return 0
+    except Exception as error:  # noqa: BLE001 (no traceback reaches a user; a bug is a bug)
+        print(f"internal error in mcv {__version__} ({type(error).__name__}: {error}): this "
+              "is a bug; please report it with the command you ran", file=sys.stderr)
+        return INTERNAL_ERROR
 
 
 def _fail(message: str) -> int:

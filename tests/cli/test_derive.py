@@ -166,3 +166,47 @@ def test_random_well_typed_expressions_are_derived_and_verified(expression, m, n
                             lambda y: np.broadcast_to(evaluate(g, {**values, wrt: y}),
                                                       shapes[wrt]), values[wrt])
     assert report.ok, (expression, show(g), str(report))
+
+
+@pytest.mark.parametrize("loss, shapes, wrt, expected", [
+    ("np.sum((W @ u - v)**2)", ["W=2x3", "u=3", "v=2"], "W", "2 (dW u) uᵀ"),
+    ("np.sum((W @ u - v)**2)", ["W=2x3", "u=3", "v=2"], "u", "2 Wᵀ (W du)"),
+    ("x @ A @ x", ["x=3", "A=3x3"], "x", "(Aᵀ + A) dx"),
+    ("np.linalg.slogdet(X)[1]", ["X=3x3:spd"], "X", "−(X⁻ᵀ dXᵀ X⁻ᵀ)"),
+    ("0.5 * np.sum((np.tanh(X @ T) - Y)**2)", ["X=5x3", "T=3x2", "Y=5x2"], "T", None),
+])
+def test_the_hessian_as_a_map_is_derived_and_proved_with_check_hessian(
+        loss, shapes, wrt, expected, capsys):
+    declarations = [a for s in shapes for a in ("--shape", s)]
+    code, out = derived(capsys, "--loss", loss, "--wrt", wrt, *declarations, "--hessian")
+    h = out[wrt]["hessian"]
+    assert code == 0 and h["verified"] and h["method"] in ("complex-step",
+                                                           "central-difference")
+    if expected:
+        assert h["math"] == expected
+    if "vec_matrix" in h:
+        matrix = np.array(h["vec_matrix"])
+        np.testing.assert_allclose(matrix, matrix.T, atol=1e-9)
+
+
+def test_a_wrong_hessian_map_is_not_proved():
+    from mcv.derive import hessian_map
+    from mcv.prove import prove_hessian
+    typed = {"W": (2, 3), "u": (3,), "v": (2,)}
+    loss = parse("np.sum((W @ u - v)**2)", typed)
+    rng = np.random.default_rng(0)
+    points = [(0, {k: rng.standard_normal(s) for k, s in typed.items()})]
+    right = hessian_map(loss, "W", "dW", typed)
+    g = gradient(loss, "W", typed)
+    assert prove_hessian(g, right, "W", "dW", points)["verified"]
+    wrong = parse("np.outer(dW @ u, u)", {**typed, "dW": (2, 3)})  # the factor 2 dropped
+    assert not prove_hessian(g, wrong, "W", "dW", points)["verified"]
+
+
+def test_an_internal_error_is_exit_4_with_no_traceback(monkeypatch, capsys):
+    def broken(*arguments, **keywords):
+        raise KeyError("a bug")
+    monkeypatch.setattr(derive_cli, "gradients", broken)
+    assert derive(*FROBENIUS, "--wrt", "W") == 4
+    err = capsys.readouterr().err
+    assert "internal error in mcv" in err and "Traceback" not in err
