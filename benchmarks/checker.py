@@ -1,6 +1,6 @@
 """Benchmark of mcv.check_gradient (issue 13): one command, printed tables.
 
-    python benchmarks/checker.py            # about a minute on 2 cores
+    python benchmarks/checker.py            # 20 s to a minute on 2 cores
     python benchmarks/checker.py --quick    # fewer trials (a smoke run)
 
 1. Time and error by size and method on L(W) = ‖WU − V‖²_F (full and fast mode), and the

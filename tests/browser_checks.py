@@ -30,6 +30,7 @@ window.__mcv = {expected: false, typesetStartMs: null, typesetMs: null, typesetE
     get() { return value; },
     set(v) {
       if (v && typeof v === "object" && !v.version) {
+        if (window.__mcvSkipTypeset) v.startup = Object.assign({}, v.startup, {typeset: false});
         const startup = v.startup || {};
         const pageReady = startup.pageReady;
         v.startup = Object.assign({}, startup, {pageReady() {
@@ -86,24 +87,49 @@ FIND_TEX_PROBLEMS = r"""() => {
 }"""
 
 # Lazy typesetting (ui/lazy) typesets a formula when it comes near the viewport. A reader who
-# opens every solution dropdown and scrolls to the end sees every formula typeset: this does
-# that, one screen at a time, waiting at each until the formulas near the screen are done
-# (3 s at most), and returns when it reached the end and how many formulas stayed untypeset.
+# opens every solution dropdown and scrolls to the end sees every displayed formula typeset:
+# this does that, one screen at a time, waiting at each until the displayed formulas near the
+# screen are done (10 s at most), and returns when it reached the end and how many displayed
+# formulas of the article stayed untypeset. (A formula outside the article, e.g. in the page's
+# table of contents, is typeset when it is shown; PRINT_ALL covers those.)
 READ_TO_END = """async () => {
   document.querySelectorAll("details:not([open])").forEach((d) => { d.open = true; });
   document.querySelectorAll(".toggle-hidden").forEach((t) => t.classList.remove("toggle-hidden"));
   const tick = () => new Promise((r) => setTimeout(r, 16));
-  const near = (el) => { const r = el.parentElement.getBoundingClientRect();
-                         return r.bottom >= -200 && r.top <= innerHeight + 200; };
-  const pending = () => [...document.querySelectorAll("mjx-lazy")].filter(near).length;
+  // The article's formulas; those of the page's own table of contents (a sidebar that
+  // scrolls by itself) are typeset when shown, and checked after PRINT_ALL like the rest.
+  const shown = (lazy) => !!lazy.closest("article") &&
+    lazy.closest("mjx-container").parentElement.getClientRects().length > 0;
+  const near = (lazy) => { const r = lazy.closest("mjx-container").parentElement.getBoundingClientRect();
+                           return r.bottom >= -200 && r.top <= innerHeight + 200; };
+  const waiting = () => [...document.querySelectorAll("mjx-lazy")].filter((l) => shown(l) && near(l)).length;
   let y = 0;
   do {
     window.scrollTo(0, y);
-    const until = performance.now() + 3000;
-    do { await tick(); } while (pending() > 0 && performance.now() < until);
+    const until = performance.now() + 10000;
+    do { await tick(); } while (waiting() > 0 && performance.now() < until);
     y += innerHeight * 0.9;
   } while (y < document.documentElement.scrollHeight + innerHeight);
-  return {doneMs: performance.now(), lazyLeft: document.querySelectorAll("mjx-lazy").length};
+  // A formula shown only after the pass went by (a dropdown still opening): go back to it.
+  for (const lazy of [...document.querySelectorAll("mjx-lazy")].filter(shown)) {
+    if (!lazy.isConnected) continue;
+    lazy.closest("mjx-container").scrollIntoView({block: "center"});
+    const until = performance.now() + 10000;
+    do { await tick(); } while (lazy.isConnected && performance.now() < until);
+  }
+  return {doneMs: performance.now(),
+          lazyLeft: [...document.querySelectorAll("mjx-lazy")].filter(shown).length};
+}"""
+
+# Printing typesets every formula, hidden ones included (MathJax's beforeprint handler): after
+# it, every formula on the page can be checked for errors.
+PRINT_ALL = """async () => {
+  window.dispatchEvent(new Event("beforeprint"));
+  const until = performance.now() + 15000;
+  while (document.querySelector("mjx-lazy") && performance.now() < until) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return document.querySelectorAll("mjx-lazy").length;
 }"""
 
 IMAGES = """async () => {
@@ -257,8 +283,11 @@ def inspect_page(visit: Visit, url: str, site_root: Path, typeset_bound_s: float
         read = page.evaluate(READ_TO_END)
         report.all_math_s = read["doneMs"] / 1000
         if read["lazyLeft"]:
-            problems.append(f"{read['lazyLeft']} formulas were still not typeset after opening "
-                            "every dropdown and scrolling to the end")
+            problems.append(f"{read['lazyLeft']} displayed formulas were still not typeset "
+                            "after opening every dropdown and scrolling to the end")
+        unprinted = page.evaluate(PRINT_ALL)
+        if unprinted:
+            problems.append(f"{unprinted} formulas were not typeset for printing")
 
     tex = page.evaluate(FIND_TEX_PROBLEMS)
     problems += [f"formula failed (mjx-merror): {m}" for m in tex["merrors"]]

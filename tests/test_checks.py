@@ -1,4 +1,4 @@
-"""Unit and property tests of chapters/checks.py: right claims pass, each kind of wrong claim
+"""Unit and property tests of mcv/checks.py: right claims pass, each kind of wrong claim
 fails with the right diagnosis, bad input is refused with a message that names it."""
 
 import re
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from mcv.checks import DEFAULT_RTOL, assert_gradient, check_gradient
+from mcv.checks import DEFAULT_RTOL, SAFETY, assert_gradient, check_gradient
 
 sizes = st.integers(min_value=1, max_value=6)
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
@@ -50,8 +50,12 @@ def test_true_gradients_are_verified(problem):
     name, f, grad, x = problem
     report = check_gradient(f, grad, x)
     assert report.ok, (name, str(report))
-    assert report.diagnosis is None
-    assert report.max_rel_error <= DEFAULT_RTOL[report.method]
+    assert report.diagnosis is None and report.verdict == "verified"
+    # The per-entry rule: within the numeric error estimate plus rtol times the scale.
+    allowed = (SAFETY * report.numeric_error + report.rtol * np.max(np.abs(report.numeric))
+               + report.floor)
+    assert np.all(np.abs(report.claimed - report.numeric) <= allowed)
+    assert report.max_rel_error <= 1e-9
 
 
 @given(problems())
@@ -248,8 +252,15 @@ def test_a_claim_that_is_not_numbers_is_refused(grad, message):
         check_gradient(lambda x: np.sum(x ** 2), grad, np.ones(3))
 
 
+def test_a_numpy_scalar_point_is_a_zero_dimensional_array():
+    report = check_gradient(lambda x: np.sin(x) * x, lambda x: np.cos(x) * x + np.sin(x),
+                            np.float64(0.7))
+    assert report.ok and report.numeric.shape == ()
+
+
 @pytest.mark.parametrize("options, message", [
     ({"method": "forward"}, "method must be"),
+    ({"mode": "quick"}, "mode must be"),
     ({"rtol": -1.0}, "rtol must be a positive finite number"),
     ({"rtol": float("nan")}, "rtol must be a positive finite number"),
 ])
