@@ -28,10 +28,17 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 
 def timed(command: list[str], cwd: Path) -> float:
+    """Seconds to run ``command``; its output goes to a log file (test-artifacts/)."""
+    log = ROOT / "test-artifacts" / "benchmark-book.log"
+    log.parent.mkdir(exist_ok=True)
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    with open(log, "a", encoding="utf-8") as sink:
+        sink.write(f"\n$ {' '.join(command)}\n")
+        sink.flush()
+        done = subprocess.run(command, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL)
     if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        raise SystemExit(f"{' '.join(command)} failed; its output is in {log}")
     return time.perf_counter() - start
 
 

@@ -56,6 +56,14 @@ LOSSES = {
                           "(1 - np.tanh(W1 @ X)**2)) @ X.T", 0),
     "gaussian mean": ("(x - m) @ np.linalg.solve(S, x - m)", ["x=3", "m=3", "S=3x3:spd"],
                       "m", "-2 * np.linalg.solve(S, x - m)", 4),
+    "softmax cross-entropy": ("-np.sum(Y * (Z - np.log(np.sum(np.exp(Z), axis=1, "
+                              "keepdims=True))))", ["Z=6x3", "Y=6x3:onehot"], "Z",
+                              "np.exp(Z) / np.sum(np.exp(Z), axis=1, keepdims=True) "
+                              "* np.sum(Y, axis=1, keepdims=True) - Y", 1),
+    "gaussian covariance": ("0.5 * np.linalg.slogdet(C)[1] + 0.5 * (x - m) @ "
+                            "np.linalg.solve(C, x - m)", ["x=3", "m=3", "C=3x3:spd"], "C",
+                            "0.5 * np.linalg.inv(C).T - 0.5 * np.outer(np.linalg.solve(C.T, "
+                            "x - m), np.linalg.solve(C, x - m))", 4),
     "attention": ("np.sum(np.exp(Q @ K.T) / np.sum(np.exp(Q @ K.T), axis=1, keepdims=True)"
                   " @ V * G)", ["Q=3x2", "K=4x2", "V=4x2", "G=3x2"], "V",
                   "(np.exp(Q @ K.T) / np.sum(np.exp(Q @ K.T), axis=1, keepdims=True)).T @ G",
@@ -99,6 +107,14 @@ def test_several_wrt_at_once_and_python_dash_m(capsys):
     code, out = derived(capsys, *FROBENIUS, "--wrt", "W", "--wrt", "u", "--wrt", "v")
     assert code == 0 and set(out) == {"W", "u", "v"}
     assert out["v"]["numpy"] == "-2 * (W @ u - v)"
+    import subprocess
+    import sys
+    shell = subprocess.run([sys.executable, "-m", "mcv", "derive", *FROBENIUS, "--wrt", "W",
+                            "--wrt", "u", "--wrt", "v", "--json"], capture_output=True,
+                           text=True, timeout=120)
+    assert shell.returncode == 0
+    assert {k: v["numpy"] for k, v in json.loads(shell.stdout).items()} == \
+        {k: v["numpy"] for k, v in out.items()}
 
 
 def test_an_operation_without_a_rule_is_named(capsys):
