@@ -238,7 +238,7 @@ def transpose(a: Node) -> Node:
         return a.args[0]
     if a.op in ("zeros", "ones"):
         return Node(a.op, (), {"shape": a.shape[::-1]}, a.shape[::-1], a.source)
-    if a.op == "eye" or (a.op == "inv" and False):
+    if a.op == "eye":
         return a
     if a.op == "matmul" and all(len(x.shape) == 2 for x in a.args):
         return matmul(transpose(a.args[1]), transpose(a.args[0]))
@@ -626,8 +626,6 @@ def _einsum_of(terms: list, output: str) -> Node:
 
 # ------------------------------------------------------------------------------ printing
 
-_PRECEDENCE = {"add": 1, "sub": 1, "neg": 3, "mul": 2, "div": 2, "matmul": 2, "outer": 2,
-               "pow": 4, "gt": 0, "ge": 0, "lt": 0, "le": 0, "eq": 0, "ne": 0}
 _COMPARE = {"gt": ">", "ge": ">=", "lt": "<", "le": "<=", "eq": "==", "ne": "!="}
 _NAMES = {"inv": "linalg.inv", "det": "linalg.det", "solve": "linalg.solve",
           "norm": "linalg.norm", "pinv": "linalg.pinv", "cholesky": "linalg.cholesky",

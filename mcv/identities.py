@@ -149,15 +149,10 @@ def draw(identity: Identity, rng: np.random.Generator, m: int, n: int, k: int):
 
 def symbolic(identity: Identity, m: int, n: int, k: int):
     """The row's variable and parameters as arrays of real sympy symbols: ``(x, p)``."""
-    import sympy
+    from mcv.symbolic import symbols_array
 
-    def symbols(name, shape):
-        array = np.empty(shape, dtype=object)
-        for index in np.ndindex(*shape):
-            array[index] = sympy.Symbol(f"{name}_{'_'.join(map(str, index))}", real=True)
-        return array
-
-    values = {name: symbols(name, shape) for name, shape in identity.shapes(m, n, k).items()}
+    values = {name: symbols_array(name, shape)
+              for name, shape in identity.shapes(m, n, k).items()}
     values = {name: _condition(identity.condition[name], value)
               if name in identity.condition else value for name, value in values.items()}
     x = values.pop(identity.wrt)

@@ -93,9 +93,11 @@ def exact_agreement(loss: Node, name: str, gradient: Node, shapes: dict) -> str:
         return f"not tried (more than {EXACT_MAX_ENTRIES} entries in all)"
     try:
         import sympy as sp
+
+        from mcv.symbolic import symbols_array
     except ImportError:
         return "not tried (sympy is not installed)"
-    symbols = {n: _symbol_array(sp, n, s) for n, s in shapes.items()}
+    symbols = {n: symbols_array(n, s) for n, s in shapes.items()}
 
     def exact(e):
         return sp.nsimplify(sp.sympify(e), rational=True)  # 2.0 -> 2: expand can cancel
@@ -110,13 +112,6 @@ def exact_agreement(loss: Node, name: str, gradient: Node, shapes: dict) -> str:
         if sp.expand(sp.together(difference)) != 0:
             return "disagrees"
     return "agrees"
-
-
-def _symbol_array(sp, name: str, shape):
-    array = np.empty(shape, dtype=object)
-    for index in np.ndindex(*shape):
-        array[index] = sp.Symbol(name + "_" + "_".join(map(str, index)), real=True)
-    return array
 
 
 def hessian_matrix(hmap: Node, name: str, direction: str, values: dict) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import Callable
 
 import sympy as sp
 
-__all__ = ["symbols_matrix", "sympy_gradient", "exactly_equal", "KnownSympyBug",
+__all__ = ["symbols_matrix", "symbols_array", "sympy_gradient", "exactly_equal", "KnownSympyBug",
            "KNOWN_SYMPY_BUGS", "sympy_bug_status", "sympy_version"]
 
 
@@ -28,6 +28,21 @@ def symbols_matrix(name: str, rows: int, cols: int) -> sp.Matrix:
     def entry(i, j):
         return sp.Symbol(f"{name}{i}{j}", real=True)
     return sp.Matrix(rows, cols, entry)
+
+
+def symbols_array(name: str, shape: tuple[int, ...]):
+    """A numpy object array of independent real symbols ``name_i_j`` of any shape: numpy's
+    operators and reductions then build sympy expressions (used for exact comparisons).
+
+    >>> symbols_array("x", (2, 1))[1, 0]
+    x_1_0
+    """
+    import numpy as np
+
+    array = np.empty(shape, dtype=object)
+    for index in np.ndindex(*shape):
+        array[index] = sp.Symbol(f"{name}_{'_'.join(map(str, index))}", real=True)
+    return array
 
 
 def sympy_gradient(loss: sp.Expr, X: sp.Matrix) -> sp.Matrix:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from mcv.checks import DEFAULT_RTOL, SAFETY, assert_gradient, check_gradient
+from mcv.checks import SAFETY, assert_gradient, check_gradient
 
 sizes = st.integers(min_value=1, max_value=6)
 seeds = st.integers(min_value=0, max_value=2**32 - 1)

@@ -130,6 +130,17 @@ class Problem:
                              "differentiate by is drawn at random points")
         return declaration
 
+    def require_finite_loss(self, point: dict[str, np.ndarray]) -> None:
+        """UsageError unless the loss can be computed, and is finite, at ``point``."""
+        try:
+            value = np.asarray(evaluate(self.loss, point))
+        except EvaluationError as error:
+            raise UsageError(f"--loss cannot be computed at this point: {error}") from None
+        if not np.all(np.isfinite(value)):
+            raise UsageError(f"--loss is not finite ({value.ravel()[0]}) at this point: "
+                             "outside its domain? Declare the structure it needs (pos, spd, "
+                             "...)")
+
     def point(self, seed: int) -> dict[str, np.ndarray]:
         rng = np.random.default_rng(seed)
         return {name: self.values[name] if name in self.values else draw(d, rng)
@@ -182,7 +193,7 @@ def _run(arguments: argparse.Namespace) -> int:
         lines.append(f"random point (seed {seed}): " + ", ".join(
             f"{n} {'given' if n in problem.values else d.describe()}"
             for n, d in problem.declarations.items()))
-        _evaluate_loss(problem, point)
+        problem.require_finite_loss(point)
         for declaration, claim in claims:
             outcome = _check_one(problem, arguments, declaration, claim, point, seed)
             results.setdefault(declaration.name, []).append(outcome)
@@ -207,16 +218,6 @@ def _parse_claim(problem: Problem, name: str, text: str):
         if error.shapes_only:
             return error
         raise
-
-
-def _evaluate_loss(problem: Problem, point) -> None:
-    try:
-        value = np.asarray(evaluate(problem.loss, point))
-    except EvaluationError as error:
-        raise UsageError(f"--loss cannot be computed at this point: {error}") from None
-    if not np.all(np.isfinite(value)):
-        raise UsageError(f"--loss is not finite ({value.ravel()[0]}) at this point: outside "
-                         "its domain? Declare the structure it needs (pos, spd, ...)")
 
 
 def _check_one(problem, arguments, declaration, claim, point, seed) -> dict:

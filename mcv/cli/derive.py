@@ -19,7 +19,7 @@ import json
 import numpy as np
 
 from mcv import __version__
-from mcv.cli.check import Problem, _evaluate_loss, add_data_arguments
+from mcv.cli.check import Problem, add_data_arguments
 from mcv.cli.guard import guarded
 from mcv.derive import NoRule, gradients, hessian_map, show, size, steps
 from mcv.expr import UsageError
@@ -74,7 +74,7 @@ def _run(arguments: argparse.Namespace) -> int:
         name, gradient = declaration.name, derived[declaration.name]
         points = [(seed, problem.point(seed)) for seed in seeds]
         for _, point in points:
-            _evaluate_loss(problem, point)
+            problem.require_finite_loss(point)
         results[name] = {"math": show(gradient), "numpy": show(gradient, "numpy"),
                          "latex": show(gradient, "latex"), "operations": size(gradient),
                          "points": seeds,
