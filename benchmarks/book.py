@@ -77,7 +77,7 @@ def pages(visits: int = 3) -> list[tuple[str, float, float]]:
             first, every = [], []
             for _ in range(visits):
                 with Visit(browser, name) as visit:
-                    report = inspect_page(visit, (HTML / f"{name}.html").as_uri(), HTML, 60)
+                    report = inspect_page(visit, (HTML / f"{name}.html").as_uri(), HTML)
                 if report.typeset_s is not None:
                     first.append(report.typeset_s)
                     every.append(report.all_math_s or report.typeset_s)

@@ -30,7 +30,6 @@ window.__mcv = {expected: false, typesetStartMs: null, typesetMs: null, typesetE
     get() { return value; },
     set(v) {
       if (v && typeof v === "object" && !v.version) {
-        if (window.__mcvSkipTypeset) v.startup = Object.assign({}, v.startup, {typeset: false});
         const startup = v.startup || {};
         const pageReady = startup.pageReady;
         v.startup = Object.assign({}, startup, {pageReady() {
@@ -88,37 +87,58 @@ FIND_TEX_PROBLEMS = r"""() => {
 
 # Lazy typesetting (ui/lazy) typesets a formula when it comes near the viewport. A reader who
 # opens every solution dropdown and scrolls to the end sees every displayed formula typeset:
-# this does that, one screen at a time, waiting at each until the displayed formulas near the
-# screen are done (10 s at most), and returns when it reached the end and how many displayed
+# this does that, one screen at a time, waiting at each until the displayed formulas on the
+# screen are done, and returns when it reached the end and how many displayed
 # formulas of the article stayed untypeset. (A formula outside the article, e.g. in the page's
 # table of contents, is typeset when it is shown; PRINT_ALL covers those.)
 READ_TO_END = """async () => {
   document.querySelectorAll("details:not([open])").forEach((d) => { d.open = true; });
   document.querySelectorAll(".toggle-hidden").forEach((t) => t.classList.remove("toggle-hidden"));
-  const tick = () => new Promise((r) => setTimeout(r, 16));
+  // Polled every 50 ms: MathJax typesets in requestIdleCallback, which a busier poll starves.
+  const tick = () => new Promise((r) => setTimeout(r, 50));
   // The article's formulas; those of the page's own table of contents (a sidebar that
   // scrolls by itself) are typeset when shown, and checked after PRINT_ALL like the rest.
   const shown = (lazy) => !!lazy.closest("article") &&
     lazy.closest("mjx-container").parentElement.getClientRects().length > 0;
-  const near = (lazy) => { const r = lazy.closest("mjx-container").parentElement.getBoundingClientRect();
-                           return r.bottom >= -200 && r.top <= innerHeight + 200; };
-  const waiting = () => [...document.querySelectorAll("mjx-lazy")].filter((l) => shown(l) && near(l)).length;
+  // On screen, as an IntersectionObserver (MathJax's own means) sees it: MathJax typesets what
+  // comes within its lazyMargin (200px) of the screen, so whatever is on it must be done.
+  // (Asking each formula for its position instead would force a layout of the whole page
+  // at every step.)
+  const onScreen = new Set();
+  const observer = new IntersectionObserver((entries) => entries.forEach((e) => {
+    if (e.isIntersecting) onScreen.add(e.target); else onScreen.delete(e.target);
+  }));
+  document.querySelectorAll("article mjx-lazy").forEach((l) => observer.observe(l.closest("mjx-container")));
+  const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const waiting = () => [...onScreen].filter((c) => c.isConnected && c.querySelector("mjx-lazy")).length;
+  // Wait at each screen while its formulas keep getting typeset. Rarely (about one load in
+  // six of the affine chapter, formulas in a proof) MathJax leaves some until the page moves
+  // again: after a second without progress the pass goes on, and the return pass below
+  // brings every formula still untypeset back into view.
   let y = 0;
   do {
     window.scrollTo(0, y);
-    const until = performance.now() + 10000;
-    do { await tick(); } while (waiting() > 0 && performance.now() < until);
+    await frames();  // the observers (MathJax's and ours) have seen the new screen
+    let left = waiting(), since = performance.now();
+    while (left > 0 && performance.now() - since < 1000) {
+      await tick();
+      const now = waiting();
+      if (now < left) { left = now; since = performance.now(); }
+    }
     y += innerHeight * 0.9;
   } while (y < document.documentElement.scrollHeight + innerHeight);
   // A formula shown only after the pass went by (a dropdown still opening): go back to it.
+  const revisited = [];
   for (const lazy of [...document.querySelectorAll("mjx-lazy")].filter(shown)) {
     if (!lazy.isConnected) continue;
     lazy.closest("mjx-container").scrollIntoView({block: "center"});
-    const until = performance.now() + 10000;
-    do { await tick(); } while (lazy.isConnected && performance.now() < until);
+    const start = performance.now();
+    do { await tick(); } while (lazy.isConnected && performance.now() < start + 10000);
+    revisited.push(Math.round(performance.now() - start));
   }
+  observer.disconnect();
   return {doneMs: performance.now(),
-          lazyLeft: [...document.querySelectorAll("mjx-lazy")].filter(shown).length};
+          lazyLeft: [...document.querySelectorAll("mjx-lazy")].filter(shown).length, revisited};
 }"""
 
 # Printing typesets every formula, hidden ones included (MathJax's beforeprint handler): after
@@ -161,11 +181,13 @@ class Visit:
     reader must never get: console errors, page errors, failed requests, requests that leave
     the machine (recorded, then blocked: the machine may well be offline)."""
 
-    def __init__(self, browser: Any, name: str) -> None:
+    def __init__(self, browser: Any, name: str, javascript: bool = True) -> None:
         self.name = name
+        self.javascript = javascript
         self.offsite: list[str] = []
         self.errors: list[str] = []
-        self.context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+        self.context = browser.new_context(viewport=VIEWPORT, service_workers="block",
+                                           java_script_enabled=javascript)
         self.context.set_default_timeout(TIMEOUT_MS)
         self.context.add_init_script(WATCH_MATHJAX)
         self.context.route(lambda url: not url.startswith(LOCAL_SCHEMES), lambda route: route.abort())
@@ -185,6 +207,8 @@ class Visit:
             self.errors.append(f"console error: {message.text}" + (f" (at {where})" if where else ""))
 
     def _on_failed(self, request: Any) -> None:
+        if not self.javascript and request.resource_type == "script" and request.failure == "csp":
+            return  # a visit with scripts off: the browser refuses every script, by design
         if request.url.startswith(LOCAL_SCHEMES):
             self.errors.append(f"request failed: {request.url} ({request.failure})")
 
@@ -257,9 +281,10 @@ class PageReport:
     typeset_s: float | None = None  # navigation start -> the first screen typeset (initial pass)
     mathjax_s: float | None = None  # of which MathJax typesetting itself
     all_math_s: float | None = None  # navigation start -> every formula typeset, read to the end
+    revisited_ms: list[int] = field(default_factory=list)  # formulas brought back into view: waits
 
 
-def inspect_page(visit: Visit, url: str, site_root: Path, typeset_bound_s: float) -> PageReport:
+def inspect_page(visit: Visit, url: str, site_root: Path) -> PageReport:
     """Open url and report every problem a reader would meet on it."""
     page = visit.page
     report = PageReport()
@@ -275,13 +300,11 @@ def inspect_page(visit: Visit, url: str, site_root: Path, typeset_bound_s: float
     elif state["typesetMs"] is not None:
         report.typeset_s = state["typesetMs"] / 1000
         report.mathjax_s = (state["typesetMs"] - state["typesetStartMs"]) / 1000
-        if report.typeset_s >= typeset_bound_s:
-            problems.append(f"fully typeset only {report.typeset_s:.2f} s after navigation "
-                            f"(bound {typeset_bound_s} s)")
     page.evaluate("() => document.fonts.ready.then(() => true)")
     if state["expected"]:
         read = page.evaluate(READ_TO_END)
         report.all_math_s = read["doneMs"] / 1000
+        report.revisited_ms = read["revisited"]
         if read["lazyLeft"]:
             problems.append(f"{read['lazyLeft']} displayed formulas were still not typeset "
                             "after opening every dropdown and scrolling to the end")
