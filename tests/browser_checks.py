@@ -185,6 +185,7 @@ class Visit:
         self.name = name
         self.javascript = javascript
         self.offsite: list[str] = []
+        self.scripts: list[str] = []  # every script requested, in order
         self.errors: list[str] = []
         self.context = browser.new_context(viewport=VIEWPORT, service_workers="block",
                                            java_script_enabled=javascript)
@@ -198,6 +199,8 @@ class Visit:
         self.page.on("requestfailed", self._on_failed)
 
     def _on_request(self, request: Any) -> None:
+        if request.resource_type == "script":
+            self.scripts.append(request.url)
         if not request.url.startswith(LOCAL_SCHEMES):
             self.offsite.append(request.url)
 
@@ -302,12 +305,20 @@ def inspect_page(visit: Visit, url: str, site_root: Path) -> PageReport:
         report.mathjax_s = (state["typesetMs"] - state["typesetStartMs"]) / 1000
     page.evaluate("() => document.fonts.ready.then(() => true)")
     if state["expected"]:
+        loaded = len(visit.scripts)
         read = page.evaluate(READ_TO_END)
         report.all_math_s = read["doneMs"] / 1000
         report.revisited_ms = read["revisited"]
         if read["lazyLeft"]:
             problems.append(f"{read['lazyLeft']} displayed formulas were still not typeset "
                             "after opening every dropdown and scrolling to the end")
+        # A TeX extension MathJax fetches on first use holds every lazy formula until it
+        # arrives (on a busy machine the site test saw 110 s): load it with the page.
+        for url in visit.scripts[loaded:]:
+            if "/mathjax/" in url:
+                name = url.split("/mathjax/")[-1].split("?")[0]
+                problems.append(f"MathJax fetched {name} while the page was read: add it to "
+                                "mathjax3_config's loader.load (and tex.packages) in _config.yml")
         unprinted = page.evaluate(PRINT_ALL)
         if unprinted:
             problems.append(f"{unprinted} formulas were not typeset for printing")

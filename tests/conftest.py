@@ -55,7 +55,8 @@ def site_summary() -> list[str]:
         if revisited:
             waits = [ms for name in revisited for ms in revisited[name]]
             lines.append(f"formulas typeset only when brought back into view: {len(waits)} on "
-                         f"{', '.join(sorted(revisited))}; longest wait {max(waits)} ms")
+                         f"{len(revisited)} pages; longest wait {max(waits)} ms "
+                         f"({max(revisited, key=lambda name: max(revisited[name]))})")
     return lines
 
 

@@ -21,11 +21,14 @@ download), each in a fresh browser context (a first visit). On each page (browse
   every formula) of the slowest page are printed in pytest's summary ("site test"), with the
   formulas that had to be brought back. The times are measured, not bounded: on two busy
   workers they vary twofold; benchmarks/book.py measures them on an idle machine;
+- no MathJax extension is fetched while the page is read (lazy typesetting would hold every
+  formula until it arrives: load it with the page, in _config.yml);
 - printing typesets every formula (MathJax's beforeprint handler), checked on one page.
 
-Also: the search page finds the Frobenius chapter; the previous/next links walk the whole
-TOC in order from the ``_build/html/index.html`` the README tells readers to open; and the
-checks themselves catch each kind of problem on a deliberately broken page.
+Also: the search page finds the Frobenius chapter; the "next" links walk the whole TOC in
+order from the ``_build/html/index.html`` the README tells readers to open, and every
+"previous" link leads to the page before; and the checks themselves catch each kind of
+problem on a deliberately broken page.
 
 On failure the page is saved as a screenshot under ``test-artifacts/`` (path in the message);
 ``MCV_SITE_SCREENSHOTS=1`` saves one of every page under ``test-artifacts/site/``. Without
@@ -260,20 +263,26 @@ def test_search_finds_the_frobenius_chapter(browser: Any, site: Path) -> None:
 
 
 def test_previous_next_walk_the_whole_toc(browser: Any, site: Path) -> None:
-    """From _build/html/index.html, "next" visits every TOC page in order; "previous" returns."""
+    """From _build/html/index.html, "next" visits every TOC page in order, and on each page
+    "previous" leads to the one before (its target read on the way, one click followed)."""
     expected = [(site / f"{d}.html").resolve() for d in DOCNAMES]
 
     def here(page: Any) -> Path:
         return Path(unquote(urlsplit(page.url).path)).resolve()
 
-    def follow(page: Any, selector: str, walked: list[Path]) -> None:
-        while (link := page.query_selector(selector)) is not None:
-            target = urljoin(page.url, link.get_attribute("href"))
-            link.click()
-            page.wait_for_url(target, wait_until="load")
-            walked.append(here(page))
-            if len(walked) > 2 * len(expected):
-                break  # a cycle: the comparison below shows it
+    def target(page: Any, selector: str) -> Path | None:
+        link = page.query_selector(selector)
+        if link is None:
+            return None
+        return Path(unquote(urlsplit(urljoin(page.url, link.get_attribute("href"))).path)).resolve()
+
+    def click(page: Any, selector: str) -> None:
+        goal = target(page, selector)
+        page.click(selector)
+        page.wait_for_url(goal.as_uri(), wait_until="domcontentloaded")
+
+    def shown(paths: list[Path | None]) -> list[str]:
+        return [os.path.relpath(p, site.resolve()) if p else "(none)" for p in paths]
 
     # Navigation only: the links are plain HTML, and with scripts off each page loads in a
     # fraction of the time (test_page checks every page with its scripts).
@@ -281,20 +290,22 @@ def test_previous_next_walk_the_whole_toc(browser: Any, site: Path) -> None:
             screenshot_on_timeout(visit, "previous/next navigation"):
         page = visit.page
         page.goto((site / "index.html").as_uri())
-        page.wait_for_url(expected[0].as_uri(), wait_until="load")  # its redirect to the root
-        forward = [here(page)]
-        follow(page, "a.right-next", forward)
-        backward = [here(page)]
-        follow(page, "a.left-prev", backward)
-
-        def shown(paths: list[Path]) -> list[str]:
-            return [os.path.relpath(p, site.resolve()) for p in paths]
-
+        page.wait_for_url(expected[0].as_uri(), wait_until="domcontentloaded")  # its redirect
+        forward, previous = [here(page)], [target(page, "a.left-prev")]
+        while page.query_selector("a.right-next") and len(forward) <= len(expected):
+            click(page, "a.right-next")  # the length bound stops a cycle; the comparison shows it
+            forward.append(here(page))
+            previous.append(target(page, "a.left-prev"))
         problems = visit.recorded_problems()
         if forward != expected:
             problems.append(f"'next' walked {shown(forward)};\n    the TOC is {shown(expected)}")
-        if backward != expected[::-1]:
-            problems.append(f"'previous' walked {shown(backward)};\n    expected {shown(expected[::-1])}")
+        elif previous != [None, *expected[:-1]]:
+            problems.append(f"'previous' leads to {shown(previous)};\n    expected "
+                            f"{shown([None, *expected[:-1]])}")
+        else:
+            click(page, "a.left-prev")
+            if here(page) != expected[-2]:
+                problems.append(f"'previous' on the last page went to {shown([here(page)])}")
         if problems:
             fail_with_screenshot(visit, "previous/next navigation", problems)
 
@@ -311,9 +322,10 @@ def test_the_checks_catch_a_broken_page(browser: Any, site: Path, tmp_path: Path
     mathjax = (site / "_static" / "mathjax" / "tex-chtml.js").as_uri()
     (tmp_path / "bad.html").write_text(f"""<!DOCTYPE html>
 <html><head><title>bad</title>
-<script>window.MathJax = {{"options": {{"ignoreHtmlClass": "tex2jax_ignore"}}}}</script>
+<script>window.MathJax = {{"options": {{"ignoreHtmlClass": "tex2jax_ignore"}},
+                          "loader": {{"load": ["ui/lazy"]}}}}</script>
 <script defer src="{mathjax}"></script></head>
-<body>
+<body><article>
 <p id="here">Good: <span class="math">\\(x^2\\)</span></p>
 <p>Broken: <span class="math">\\(x^^2\\)</span> and <span class="math">\\(\\nosuchmacro{{x}}\\)</span></p>
 <p class="tex2jax_ignore">Left raw: $$\\frac{{a}}{{b}}$$ and <span class="math">\\(y\\)</span></p>
@@ -324,8 +336,10 @@ def test_the_checks_catch_a_broken_page(browser: Any, site: Path, tmp_path: Path
 <img src="http://example.invalid/remote.png" alt="A figure from the network">
 <a href="#here">fine</a> <a href="#nowhere">no anchor</a> <a href="gone.html">no file</a>
 <a href="https://example.invalid/">external, not followed</a>
+<div style="height: 3000px"></div>
+<p>Far below, with an extension MathJax fetches on first use: <span class="math">\\(\\boldsymbol{{x}}\\)</span></p>
 <script>console.error("a console error"); window.addEventListener("load", () => undefinedFunction());</script>
-</body></html>""", encoding="utf-8")
+</article></body></html>""", encoding="utf-8")
     with Visit(browser, "broken-example") as visit:
         report = inspect_page(visit, (tmp_path / "bad.html").as_uri(), tmp_path)
     found = "\n".join(report.problems)
@@ -344,6 +358,7 @@ def test_the_checks_catch_a_broken_page(browser: Any, site: Path, tmp_path: Path
         "page error: undefinedFunction is not defined": 1,
         "request failed: file://": 1,
         "request left the machine: http://example.invalid/remote.png": 1,
+        "MathJax fetched input/tex/extensions/boldsymbol.js while the page was read": 1,
     }
     missing = [f"{what} (x{n})" for what, n in expected.items()
                if sum(p.startswith(what) for p in report.problems) != n]
