@@ -2,6 +2,7 @@
 
     python benchmarks/book.py            # everything (about 8 minutes on 2 cores)
     python benchmarks/book.py --quick    # the pages only (needs a built site)
+    python benchmarks/book.py --quick --against /tmp/old-html   # A/B against an earlier build
 
 Rows: a build from scratch into a temporary copy (every notebook executed), a no-change
 rebuild (the execution cache reused), `pytest` serially (-n 0) and on both cores (the
@@ -62,27 +63,32 @@ def suites() -> list[tuple[str, float]]:
                                                  parallel)]
 
 
-def pages(visits: int = 3) -> list[tuple[str, float, float]]:
-    """(page, median first-screen s, median every-formula s) for every TOC page."""
+def pages(sites: list[Path], visits: int = 3) -> list[tuple[str, list[float], list[float]]]:
+    """(page, median first-screen s, median every-formula s per site) for every TOC page.
+    With several sites (--against), their visits are interleaved: the machine's drift over
+    the run then falls on each alike."""
     from playwright.sync_api import sync_playwright
 
     from browser_checks import Visit, inspect_page
-    from test_site import CHROMIUM_FLAGS, DOCNAMES, HTML
+    from test_site import CHROMIUM_FLAGS, DOCNAMES
 
     rows = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
                                              args=CHROMIUM_FLAGS)
         for name in DOCNAMES:
-            first, every = [], []
+            first: list[list[float]] = [[] for _ in sites]
+            every: list[list[float]] = [[] for _ in sites]
             for _ in range(visits):
-                with Visit(browser, name) as visit:
-                    report = inspect_page(visit, (HTML / f"{name}.html").as_uri(), HTML)
-                if report.typeset_s is not None:
-                    first.append(report.typeset_s)
-                    every.append(report.all_math_s or report.typeset_s)
-            if first:
-                rows.append((name, statistics.median(first), statistics.median(every)))
+                for i, html in enumerate(sites):
+                    with Visit(browser, name) as visit:
+                        report = inspect_page(visit, (html / f"{name}.html").as_uri(), html)
+                    if report.typeset_s is not None:
+                        first[i].append(report.typeset_s)
+                        every[i].append(report.all_math_s or report.typeset_s)
+            if all(first):
+                rows.append((name, [statistics.median(f) for f in first],
+                             [statistics.median(e) for e in every]))
         browser.close()
     return rows
 
@@ -90,6 +96,9 @@ def pages(visits: int = 3) -> list[tuple[str, float, float]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the pages only")
+    parser.add_argument("--against", type=Path, metavar="HTML",
+                        help="another built site (e.g. a copy of _build/html made before a "
+                             "change): its pages are measured too, interleaved with these")
     arguments = parser.parse_args()
     load = os.getloadavg()[0]
     rows = [] if arguments.quick else builds() + suites()
@@ -100,13 +109,21 @@ def main() -> int:
         for what, seconds in rows:
             print(f"| {what} | {seconds:.1f} |")
         print()
-    page_rows = pages()
-    print("| page | first screen typeset (s) | every formula typeset, read to the end (s) |")
-    print("|---|---:|---:|")
-    for name, first, every in sorted(page_rows, key=lambda r: -r[1]):
-        print(f"| {name} | {first:.2f} | {every:.2f} |")
-    slowest = max(page_rows, key=lambda r: r[1])
-    print(f"\nslowest first screen: {slowest[0]}, {slowest[1]:.2f} s (target: at most 1 s)")
+    sites = [ROOT / "_build" / "html"] + ([arguments.against] if arguments.against else [])
+    page_rows = pages(sites)
+    if arguments.against:
+        print(f"this site / {arguments.against}, medians of 3 interleaved visits\n")
+        print("| page | first screen (s) | every formula, read to the end (s) |")
+        print("|---|---:|---:|")
+        for name, first, every in sorted(page_rows, key=lambda r: -r[1][0]):
+            print(f"| {name} | {first[0]:.2f} / {first[1]:.2f} | {every[0]:.2f} / {every[1]:.2f} |")
+    else:
+        print("| page | first screen typeset (s) | every formula typeset, read to the end (s) |")
+        print("|---|---:|---:|")
+        for name, first, every in sorted(page_rows, key=lambda r: -r[1][0]):
+            print(f"| {name} | {first[0]:.2f} | {every[0]:.2f} |")
+    slowest = max(page_rows, key=lambda r: r[1][0])
+    print(f"\nslowest first screen: {slowest[0]}, {slowest[1][0]:.2f} s (target: at most 1 s)")
     return 0
 
 
