@@ -1,4 +1,5 @@
-"""Two fixes to the built site that _config.yml cannot express (found by tests/test_site.py).
+"""Three fixes to the built site that _config.yml cannot express (found by tests/test_site.py
+and benchmarks/book.py).
 
 1. Each inline ``<script>`` once. Sphinx 7.4 adds a script registered with
    ``app.add_js_file(None, body=...)`` after the HTML builder started (sphinx-thebe,
@@ -17,10 +18,18 @@
    ``mathjax_process`` (MathJax's documented opt-in, which MyST configures) and its page is
    counted as having equations, so MathJax loads there; ``mathjax3_config`` in _config.yml
    adds ``$...$`` to MathJax's inline delimiters.
+
+3. A changed static file reaches the site. When no page changed, Sphinx 7.4 stops at "no
+   targets are out of date" before copying ``html_static_path``: an edited _static/book.css
+   stayed stale in _build/html (and in the site test's build) until ``--all``. A file of the
+   book's _static that differs from its copy now marks every page outdated (re-read from the
+   execution cache, no notebook runs), and the build copies the static files as usual.
 """
 
 from __future__ import annotations
 
+import filecmp
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -44,7 +53,24 @@ def _typeset_math_in_references(app: Sphinx, doctree: nodes.document, docname: s
         app.env.get_domain("math").data["has_equations"][docname] = True
 
 
+def _rebuild_when_a_static_file_changed(app: Sphinx, env: Any, added: set[str],
+                                        changed: set[str], removed: set[str]) -> list[str]:
+    if app.builder.format != "html":
+        return []
+    site = Path(app.outdir) / "_static"
+    # The book's own folders (relative entries; the extensions' are absolute and unchanged).
+    for folder in (f for f in app.config.html_static_path if not Path(f).is_absolute()):
+        source = Path(app.confdir) / folder
+        for file in (f for f in source.rglob("*") if f.is_file() and not f.name.endswith("_t")):
+            copy = site / file.relative_to(source)
+            # by content: Sphinx leaves an identical copy alone, with its old time
+            if not copy.is_file() or not filecmp.cmp(file, copy, shallow=False):
+                return sorted(env.found_docs)  # pages re-read from the cache, then copied
+    return []
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     StandaloneHTMLBuilder.add_js_file = _add_js_file  # type: ignore[method-assign]
     app.connect("doctree-resolved", _typeset_math_in_references)
+    app.connect("env-get-outdated", _rebuild_when_a_static_file_changed)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
