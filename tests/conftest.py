@@ -5,7 +5,6 @@ import json
 import time
 from pathlib import Path
 
-import pytest
 from hypothesis import settings
 
 settings.register_profile("book", derandomize=True, deadline=None, database=None,
@@ -51,7 +50,7 @@ def site_summary() -> list[str]:
                          f"{read[last] * 1000:.0f} ms")
         # MathJax typesets in requestIdleCallback; on a busy machine a formula can wait there
         # until the page moves again (tests/browser_checks.py, READ_TO_END's return pass).
-        revisited = {name: t[2] for name, t in timed.items() if len(t) > 2 and t[2]}
+        revisited = {name: t[2] for name, t in timed.items() if t[2]}
         if revisited:
             waits = [ms for name in revisited for ms in revisited[name]]
             lines.append(f"formulas typeset only when brought back into view: {len(waits)} on "

@@ -34,13 +34,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from book_tools import build_book, unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 LATEX = ROOT / "_build" / "latex"
@@ -51,7 +51,6 @@ BUILD_LOG = ROOT / "test-artifacts" / "pdf-build.log"
 APT_LINE = ("sudo apt-get install --no-install-recommends texlive-xetex texlive-latex-extra "
             "texlive-fonts-recommended latexmk fonts-dejavu-core fonts-dejavu-extra "
             "poppler-utils")
-REQUIRE_PDF = os.environ.get("MCV_REQUIRE_PDF") == "1"
 TOOLS = ["xelatex", "latexmk", "pdftotext", "pdfimages", "pdfinfo", "fc-list"]
 FONTS = ["DejaVu Serif:style=Book", "DejaVu Serif:style=Italic", "DejaVu Sans:style=Bold",
          "DejaVu Sans Mono:style=Book"]
@@ -176,11 +175,7 @@ def sources() -> list[Path]:
 
 
 def _unavailable(reason: str) -> None:
-    message = f"the PDF test needs {reason}; install with `{APT_LINE}`"
-    if REQUIRE_PDF:
-        pytest.fail(message + " (MCV_REQUIRE_PDF=1, so this is a failure, not a skip)",
-                    pytrace=False)
-    pytest.skip(message)
+    unavailable(f"the PDF test needs {reason}; install with `{APT_LINE}`", "MCV_REQUIRE_PDF")
 
 
 def run(*command: str) -> str:
@@ -218,18 +213,9 @@ def pdf() -> Path:
         else:
             note("build log", f"not checked ({BUILD_LOG.relative_to(ROOT)} is missing or older)")
         return PDF
-    exe = Path(sys.executable).with_name("jupyter-book")
-    command = [str(exe) if exe.exists() else "jupyter-book", "build", ".", "--builder", "pdflatex"]
-    BUILD_LOG.parent.mkdir(exist_ok=True)
-    start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=3600)
-    seconds = time.perf_counter() - start
-    log = done.stdout + "\n----- stderr -----\n" + done.stderr
-    BUILD_LOG.write_text(log, encoding="utf-8")
-    tail = "\n".join(log.strip().splitlines()[-25:])
-    assert done.returncode == 0 and PDF.exists(), (
-        f"`{' '.join(command)}` failed (exit {done.returncode}); full log in {BUILD_LOG}\n{tail}")
-    note("build", f"`{' '.join(command[1:])}` took {seconds:.0f} s")
+    log, seconds = build_book("--builder", "pdflatex", log=BUILD_LOG, timeout=3600)
+    assert PDF.exists(), f"the PDF build wrote no {PDF}; full log in {BUILD_LOG}"
+    note("build", f"`jupyter-book build . --builder pdflatex` took {seconds:.0f} s")
     check_build_log(log)
     return PDF
 

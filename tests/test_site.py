@@ -44,9 +44,6 @@ import fcntl
 import json
 import os
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import unquote, urljoin, urlsplit
@@ -54,6 +51,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import pytest
 import yaml
 
+from book_tools import build_book, unavailable
 from browser_checks import PageReport, Visit, inspect_page, playwright_timeout
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +69,6 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
 ]
 INSTALL_HINT = "install it with `sudo apt-get install chromium` (Debian/Ubuntu)"
-REQUIRE_BROWSER = os.environ.get("MCV_REQUIRE_BROWSER") == "1"
 SCREENSHOT_EVERY_PAGE = os.environ.get("MCV_SITE_SCREENSHOTS") == "1"
 
 
@@ -102,11 +99,7 @@ BUILD_SECONDS: list[float] = []
 
 
 def _unavailable(reason: str) -> None:
-    message = f"the site test needs Chromium: {reason}; {INSTALL_HINT}"
-    if REQUIRE_BROWSER:
-        pytest.fail(message + " (MCV_REQUIRE_BROWSER=1, so this is a failure, not a skip)",
-                    pytrace=False)
-    pytest.skip(message)
+    unavailable(f"the site test needs Chromium: {reason}; {INSTALL_HINT}", "MCV_REQUIRE_BROWSER")
 
 
 @pytest.fixture(scope="session")
@@ -137,17 +130,10 @@ def site(chromium_path: str) -> Path:
         if stamp.is_file() and stamp.read_text(encoding="utf-8") == run:
             return HTML
         stamp.unlink(missing_ok=True)
-        exe = Path(sys.executable).with_name("jupyter-book")
-        command = [str(exe) if exe.exists() else "jupyter-book", "build", "."]
         log = ARTIFACTS / "site-build.log"
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800)
-        BUILD_SECONDS.append(time.perf_counter() - start)
-        log.write_text(done.stdout + "\n----- stderr -----\n" + done.stderr, encoding="utf-8")
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-25:])
-        assert done.returncode == 0 and "build succeeded" in done.stdout, (
-            f"`{' '.join(command)}` failed (exit {done.returncode}); full log in {log}\n{tail}"
-        )
+        text, seconds = build_book(log=log, timeout=1800)
+        assert "build succeeded" in text, f"`jupyter-book build .` did not succeed; see {log}"
+        BUILD_SECONDS.append(seconds)
         stamp.write_text(run, encoding="utf-8")
     return HTML
 
