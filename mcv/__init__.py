@@ -11,10 +11,12 @@ The book that teaches these checks is built from the same repository; each chapt
 this package.
 """
 
-from mcv.checks import (DEFAULT_RTOL, GradientReport, assert_gradient, assert_hessian,
-                        check_gradient, check_hessian)
+from mcv.checks import (DEFAULT_RTOL, CheckReport, Diagnosis, GradientReport, Verdict,
+                        assert_gradient, assert_hessian, check_gradient, check_hessian)
+from mcv.problem import Problem
 
-__all__ = ["GradientReport", "check_gradient", "assert_gradient", "check_hessian",
-           "assert_hessian", "DEFAULT_RTOL", "__version__"]
+__all__ = ["CheckReport", "GradientReport", "Verdict", "Diagnosis", "Problem",
+           "check_gradient", "assert_gradient", "check_hessian", "assert_hessian",
+           "DEFAULT_RTOL", "__version__"]
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -19,10 +19,11 @@ import json
 import numpy as np
 
 from mcv import __version__
-from mcv.cli.check import Problem, add_data_arguments
+from mcv.cli.problem import add_data_arguments, problem_from
 from mcv.cli.guard import guarded
 from mcv.derive import NoRule, gradients, hessian_map, show, size, steps
 from mcv.expr import UsageError
+from mcv.problem import Problem
 from mcv.prove import hessian_matrix, prove, prove_hessian
 
 __all__ = ["add_parser", "run"]
@@ -61,7 +62,7 @@ def run(arguments: argparse.Namespace) -> int:
 
 def _run(arguments: argparse.Namespace) -> int:
     arguments.claim = []
-    problem = Problem(arguments)
+    problem = problem_from(arguments)
     names = list(dict.fromkeys(arguments.wrt))
     declarations = [problem.wrt(name) for name in names]
     try:

@@ -1,0 +1,315 @@
+"""Which mistake a rejected claim makes: the checks call these to name it, as a
+:class:`~mcv.checks.diagnoses.Diagnosis` (a code and its numbers; the words live in
+:data:`~mcv.checks.diagnoses.REGISTRY`).
+
+A claim is compared with transforms of the numeric gradient (its transpose, multiples, the
+symmetric conventions), seen entry by entry (:class:`FullReference`) or through random
+directions (:class:`FastReference`: ⟨transform(G), v⟩ = ⟨G, adjoint(v)⟩).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mcv.checks.core import (COMPLEX_STEP, FAST_PROBES, SAFETY, TINY, directional, step_scale,
+                             unit)
+from mcv.checks.diagnoses import Diagnosis
+
+__all__ = ["FullReference", "FastReference", "index", "factor", "value_diagnosis",
+           "shape_diagnosis", "hessian_value_diagnosis", "relative_error", "proportionality"]
+
+D = Diagnosis.of
+
+
+def index(position) -> tuple[int, ...] | int:
+    """A position as the reader indexes: an int for a vector, a tuple otherwise."""
+    position = tuple(int(p) for p in position)
+    if len(position) == 0:
+        return ()
+    return position[0] if len(position) == 1 else position
+
+
+def relative_error(claimed: np.ndarray, numeric: np.ndarray) -> float:
+    """``max|claimed - numeric| / max|numeric|``, with a floor so a zero gradient is no 0/0."""
+    scale = max(float(np.max(np.abs(numeric))), TINY)
+    return float(np.max(np.abs(claimed - numeric)) / scale)
+
+
+def factor(k: float, what: str, lead: str = "the claim ") -> Diagnosis:
+    """claim = k × what: the wrong sign (k = -1) or a constant factor."""
+    if abs(k + 1) < 1e-6:
+        return D("sign", what=what, lead=lead)
+    return D("factor", k=k, what=what, lead=lead)
+
+
+def _transform(name: str, a: np.ndarray) -> np.ndarray:
+    """The gradient's transforms that a mistake produces (all self-adjoint but 'T')."""
+    if name == "G":
+        return a
+    if name == "T":
+        return a.T
+    diagonal = np.diag(np.diag(a))
+    return {"sym": lambda: (a + a.T) / 2, "G+T-diag": lambda: a + a.T - diagonal,
+            "2G-diag": lambda: 2 * a - diagonal, "2T-diag": lambda: 2 * a.T - diagonal}[name]()
+
+
+class FullReference:
+    """The numeric gradient, every entry: claims are compared with its transforms."""
+
+    def __init__(self, numeric: np.ndarray, error: np.ndarray):
+        self.numeric, self.error = numeric, error
+
+    def fit(self, candidate: np.ndarray, name: str = "G") -> float | None:
+        """k if candidate = k * transform(gradient) to within the numeric error, else None."""
+        if candidate.shape != self.numeric.shape:
+            return None
+        reference = _transform(name, self.numeric)
+        slack = SAFETY * _transform(name, self.error) if name in ("G", "T") else \
+            SAFETY * 2 * (self.error + self.error.T)
+        norm = float(np.sum(reference * reference))
+        if norm == 0:
+            return None
+        k = float(np.sum(candidate * reference) / norm)
+        residual = np.abs(candidate - k * reference)
+        allowed = 1e-6 * float(np.max(np.abs(k * reference))) + 100 * abs(k) * slack
+        return k if np.all(residual <= allowed) else None
+
+    def symmetric(self) -> bool:
+        if self.numeric.ndim != 2 or self.numeric.shape[0] != self.numeric.shape[1]:
+            return False
+        return self.fit(self.numeric.T) is not None
+
+
+class FastReference:
+    """The gradient seen through random directions: ⟨transform(G), v⟩ = ⟨G, adjoint(v)⟩,
+    the numeric directional derivative along adjoint(v)."""
+
+    def __init__(self, loss, method, x, f0, scale, probes, slopes):
+        self.loss, self.method, self.x, self.f0, self.scale = loss, method, x, f0, scale
+        self.probes = probes
+        self.cache = {"G": (np.array([s.value for s in slopes]),
+                            np.array([s.error for s in slopes]))}
+
+    def _probe(self, adjoint) -> tuple[np.ndarray, np.ndarray]:
+        values, errors = [], []
+        for v in self.probes:
+            w = adjoint(v)
+            peak = max(float(np.max(np.abs(w))), TINY)
+            slope = directional(self.loss, self.method, self.x, w / peak, self.f0, self.scale)
+            values.append(slope.value * peak)
+            errors.append(slope.error * peak)
+        return np.array(values), np.array(errors)
+
+    def _along(self, name: str):
+        """⟨transform(G), v⟩ for each probe v, from D(v), D(vᵀ) and D(I∘v) (all linear)."""
+        if name not in self.cache:
+            if name in ("T", "diag"):
+                self.cache[name] = self._probe(
+                    (lambda v: v.T) if name == "T" else (lambda v: np.diag(np.diag(v))))
+            else:
+                weights = {"sym": (0.5, 0.5, 0), "G+T-diag": (1, 1, -1),
+                           "2G-diag": (2, 0, -1), "2T-diag": (0, 2, -1)}[name]
+                parts = [self._along(part) for part in ("G", "T", "diag")]
+                self.cache[name] = (sum(c * p[0] for c, p in zip(weights, parts)),
+                                    sum(abs(c) * p[1] for c, p in zip(weights, parts)))
+        return self.cache[name]
+
+    def norm_estimate(self, fallback: float) -> float:
+        """‖G‖₂ from the projections (E⟨G, v⟩² = ‖G‖² σ² for v of iid entries σ²)."""
+        values = self.cache["G"][0]
+        sigma2 = np.mean([float(np.sum(v * v)) / v.size for v in self.probes])
+        return max(float(np.sqrt(np.mean(values ** 2) / sigma2)), fallback)
+
+    def fit(self, candidate: np.ndarray, name: str = "G") -> float | None:
+        if candidate.shape != self.x.shape:
+            return None
+        values, errors = self._along(name)
+        if not np.all(np.isfinite(values)):
+            return None
+        projected = np.array([float(np.sum(candidate * v)) for v in self.probes])
+        norm = float(np.sum(values * values))
+        if norm == 0:
+            return None
+        k = float(np.sum(projected * values) / norm)
+        residual = np.abs(projected - k * values)
+        allowed = 1e-6 * float(np.max(np.abs(k * values))) + 100 * abs(k) * SAFETY * errors
+        return k if np.all(residual <= allowed) else None
+
+    def symmetric(self) -> bool:
+        if self.x.ndim != 2 or self.x.shape[0] != self.x.shape[1]:
+            return False
+        values, errors = self._along("G")
+        transposed, t_errors = self._along("T")
+        scale = float(np.max(np.abs(values)))
+        return bool(np.all(np.abs(values - transposed) <= 1e-6 * scale
+                           + 100 * SAFETY * (errors + t_errors)))
+
+
+# ------------------------------------------------------------ a claim of the right shape
+
+_CONVENTIONS = [("G+T-diag", "G + Gᵀ - diag(G) for the gradient G"),
+                ("2G-diag", "2G - diag(G) for the gradient G"),
+                ("2T-diag", "2Gᵀ - diag(G) for the gradient G")]
+
+
+def value_diagnosis(claimed, ref, allowed, grad, x) -> Diagnosis:
+    """Name the mistake of a claim of the right shape that is not the gradient."""
+    what = "the gradient"
+    if not np.any(claimed):
+        return D("zero", what=what)
+    square = claimed.ndim == 2 and claimed.shape[0] == claimed.shape[1]
+    symmetric = square and ref.symmetric()
+    if square and not symmetric:
+        k = ref.fit(claimed, "T")
+        if k is not None:
+            return D("transpose", what=what,
+                     factor=None if abs(k - 1) < 1e-6 else factor(k, "it", lead=""))
+    k = ref.fit(claimed, "G")
+    if k is not None and abs(k - 1) < 1e-6:
+        return _close(claimed, ref, allowed)
+    if k is not None:
+        return factor(k, what)
+    if square:
+        for name, formula in _CONVENTIONS:
+            k = ref.fit(claimed, name)
+            if k is not None and abs(k - 1) < 1e-6:
+                return D("symmetric-convention", formula=formula)
+        if not symmetric:
+            k = ref.fit(claimed, "sym")
+            if k is not None:
+                return D("symmetric-part", factor=None if abs(k - 1) < 1e-6
+                         else factor(k, "that part"))
+    field = _not_a_gradient_field(grad, x)
+    if field is not None:
+        return field
+    if isinstance(ref, FullReference):
+        worst = np.unravel_index(int(np.argmax(np.abs(claimed - ref.numeric))),
+                                 claimed.shape)
+        return D("other-term", what=what, at=index(worst), claimed=float(claimed[worst]),
+                 numeric=float(ref.numeric[worst]))
+    return D("other-term-fast", what=what, probes=FAST_PROBES)
+
+
+def _close(claimed, ref, allowed) -> Diagnosis:
+    """A claim proportional to the gradient with factor 1, yet rejected."""
+    if isinstance(ref, FullReference) and allowed is not None:
+        outside = np.abs(claimed - ref.numeric) / np.maximum(allowed, TINY)
+        worst = np.unravel_index(int(np.argmax(outside)), claimed.shape)
+        numeric = float(ref.numeric[worst])
+        own = abs(float(claimed[worst]) - numeric) / max(abs(numeric), TINY)
+        if own > 1e-6:
+            return D("close-entry", at=index(worst), own=own, claimed=float(claimed[worst]),
+                     numeric=numeric)
+    return D("close", what="the gradient")
+
+
+def _not_a_gradient_field(grad, x) -> Diagnosis | None:
+    """The claim's Jacobian J is not symmetric (vᵀJu ≠ uᵀJv): no function has it as its
+    gradient. The usual cause: 2Ax claimed for xᵀAx with A not symmetric."""
+    if x.size < 2:
+        return None
+    rng = np.random.default_rng(12345)
+    u, v = unit(rng, x.shape), unit(rng, x.shape)
+    scale = step_scale(x)
+
+    def along(direction):
+        try:
+            value = np.asarray(grad(x + 1j * COMPLEX_STEP * direction))
+            if value.shape == x.shape and np.iscomplexobj(value):
+                return value.imag / COMPLEX_STEP, 1e-10
+        except Exception:  # noqa: BLE001 - then central differences
+            pass
+        try:
+            h = 1e-4 * scale
+            values = [np.asarray(grad(x + t * direction), dtype=float)
+                      for t in (h, -h, h / 2, -h / 2)]
+        except Exception:  # noqa: BLE001 - no diagnosis then
+            return None
+        if any(value.shape != x.shape for value in values):
+            return None
+        d1, d2 = (values[0] - values[1]) / (2 * h), (values[2] - values[3]) / h
+        return (4 * d2 - d1) / 3, 1e-5
+
+    first, second = along(u), along(v)
+    if first is None or second is None:
+        return None
+    a, b = float(np.sum(v * first[0])), float(np.sum(u * second[0]))
+    if not (math.isfinite(a) and math.isfinite(b)) or \
+            abs(a - b) <= first[1] * (abs(a) + abs(b)) + 1e-300:
+        return None
+    return D("not-a-gradient-field", a=a, b=b)
+
+
+# ------------------------------------------------------------ a claim of the wrong shape
+
+def shape_diagnosis(claimed: np.ndarray, ref, shape: tuple) -> Diagnosis:
+    said = dict(claimed_shape=claimed.shape, shape=shape)
+    size = int(np.prod(shape))
+    if claimed.size != size:
+        return D("shape-size", **said)
+
+    def values(candidate):
+        k = ref.fit(candidate)
+        if k is not None and abs(k - 1) < 1e-6:
+            return D("values-right")
+        if k is not None:
+            return factor(k, "the gradient")
+        return D("values-wrong")
+
+    if [n for n in claimed.shape if n != 1] == [n for n in shape if n != 1]:
+        # Only axes of length one differ: a row where a column was due, or the reverse.
+        found = values(claimed.reshape(shape))
+        if len(shape) == 2 and claimed.shape == shape[::-1]:
+            row = claimed.shape[0] == 1
+            lead = "the claim is the transpose of the gradient" + (
+                f" (the Jacobian's row shape, numerator layout 1×{claimed.size})" if row else "")
+            return D("shape-transposed-row", **said, lead=lead, values=found)
+        if claimed.ndim == 2 and claimed.shape[0] == 1 and claimed.size > 1:
+            return D("shape-row", **said, n=claimed.size, values=found)
+        return D("shape-reshape", **said, values=found)
+    if len(shape) == 2 and claimed.shape == shape[::-1]:
+        k = ref.fit(np.ascontiguousarray(claimed.T))
+        if k is not None and abs(k - 1) < 1e-6:
+            return D("shape-transpose", **said)
+        return D("shape-transposed-wrong", **said)
+    for order, layout in (("F", "column by column (vec)"), ("C", "row by row")):
+        k = ref.fit(claimed.reshape(shape, order=order))
+        if k is not None and abs(k - 1) < 1e-6:
+            return D("shape-layout", **said, layout=layout, order=order)
+    return D("shape-wrong", **said)
+
+
+# ------------------------------------------------------------------------- the Hessian
+
+def proportionality(claimed: np.ndarray, reference: np.ndarray, tolerance: float):
+    """k if claimed ≈ k · reference (to the diagnostic tolerance), else None."""
+    norm = float(np.sum(reference * reference))
+    if norm == 0:
+        return None
+    k = float(np.sum(claimed * reference) / norm)
+    residual = relative_error(claimed, k * reference)
+    return k if residual <= max(100 * tolerance, 1e-6) else None
+
+
+def hessian_value_diagnosis(claimed: np.ndarray, numeric: np.ndarray,
+                            tolerance: float) -> Diagnosis:
+    """The Hessian check's diagnosis of a claim of the right shape (relative to the max)."""
+    what = "the Hessian"
+    if not np.any(claimed):
+        return D("zero", what=what)
+    square = claimed.ndim == 2 and claimed.shape[0] == claimed.shape[1]
+    if square and relative_error(numeric, numeric.T) > tolerance:  # else transposing is moot
+        k = proportionality(claimed, numeric.T, tolerance)
+        if k is not None:
+            return D("transpose", what=what,
+                     factor=None if abs(k - 1) < 1e-6 else factor(k, "it", lead=""))
+    k = proportionality(claimed, numeric, tolerance)
+    if k is not None and abs(k - 1) < 1e-6:
+        return D("close", what=what)
+    if k is not None:
+        return factor(k, what)
+    worst = np.unravel_index(int(np.argmax(np.abs(claimed - numeric))), claimed.shape)
+    return D("other-term", what=what, at=index(worst), claimed=float(claimed[worst]),
+             numeric=float(numeric[worst]))
