@@ -96,19 +96,24 @@ def test_one_entry_array_is_accepted_as_the_loss():
 def test_each_kind_of_wrong_claim_is_rejected_and_named(problem):
     name, f, grad, x = problem
     m, n = x.shape
-    wrong = {
-        "wrong sign": (lambda X: -grad(X), r"wrong sign"),
-        "factor 2": (lambda X: 2 * grad(X), r"claim = 2 × the gradient"),
-        "half": (lambda X: grad(X) / 2, r"claim = 1/2 × the gradient"),
-        "transpose": (lambda X: grad(X).T, r"the claim is the transpose of the gradient"),
+    wrong = {  # kind: (claim, the diagnosis code, its words)
+        "wrong sign": (lambda X: -grad(X), "sign", r"wrong sign"),
+        "factor 2": (lambda X: 2 * grad(X), "factor", r"claim = 2 × the gradient"),
+        "half": (lambda X: grad(X) / 2, "factor", r"claim = 1/2 × the gradient"),
+        "transpose": (lambda X: grad(X).T,
+                      "shape-transposed-row" if 1 in x.shape
+                      else "shape-transpose" if m != n else "transpose",
+                      r"the claim is the transpose of the gradient"),
         # A flattened row or column needs only a reshape; a real matrix was laid out by vec.
         "vec": (lambda X: grad(X).ravel(order="F"),
+                "shape-reshape" if 1 in x.shape else "shape-layout",
                 r"reshape it to x's shape" if 1 in x.shape else r"column by column \(vec\)"),
-        "zero": (lambda X: np.zeros_like(X), r"zero everywhere"),
+        "zero": (lambda X: np.zeros_like(X), "zero", r"zero everywhere"),
     }
-    for kind, (claim, expected) in wrong.items():
+    for kind, (claim, code, expected) in wrong.items():
         report = check_gradient(f, claim, x)
-        assert not report.ok, (name, kind)
+        assert not report.ok and report.verdict == "REJECTED", (name, kind)
+        assert report.codes[0] == code, (name, kind, report.codes)
         assert re.search(expected, report.diagnosis), (name, kind, report.diagnosis)
 
 
@@ -117,6 +122,7 @@ def test_transpose_of_a_square_gradient_is_named():
     B, x = rng.standard_normal((4, 4)), rng.standard_normal((4, 4))
     report = check_gradient(lambda X: np.trace(B @ X), lambda X: B, x)  # true gradient: B.T
     assert not report.ok
+    assert report.codes == ("transpose",)
     assert report.diagnosis == "the claim is the transpose of the gradient"
 
 

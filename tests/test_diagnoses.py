@@ -1,0 +1,107 @@
+"""The structure under the checks: diagnoses as data (one registry, codes in reports and in
+--json), one report type (a verdict enum, arrays out of ==), a bug in f told from the edge of
+its domain, the complex-step fallback inside one check, Problem as a library call."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mcv import CheckReport, Problem, Verdict, check_gradient, check_hessian
+from mcv.checks import REGISTRY, Diagnosis, words_table
+from mcv.cli import main
+
+X = np.arange(1.0, 7.0).reshape(2, 3)
+
+
+def loss(W):
+    return np.sum(W ** 2)
+
+
+def test_every_diagnosis_reads_from_the_one_registry():
+    d = Diagnosis.of("factor", k=0.5, what="the gradient", lead="the claim ")
+    assert str(d) == ("the claim is off by a constant factor: claim = 1/2 × the gradient "
+                      "(a factor 2 missing, e.g. from the square)")
+    assert d.as_json() == {"code": "factor", "k": 0.5, "what": "the gradient",
+                           "lead": "the claim "}
+    with pytest.raises(KeyError, match="no diagnosis"):
+        Diagnosis.of("no-such-code")
+    assert {entry.kind for entry in REGISTRY.values()} == {"rejected", "undecided", "note",
+                                                            "part"}
+
+
+def test_the_words_table_lists_every_diagnosis_that_has_words():
+    table = words_table()
+    listed = [code for code, entry in REGISTRY.items() if entry.words]
+    assert len(listed) >= 25
+    for code in listed:
+        assert f"`{code}`" in table and REGISTRY[code].words in table
+    assert "|" not in "".join(REGISTRY[c].words + REGISTRY[c].meaning for c in listed)
+
+
+def test_reports_carry_codes_and_compare_without_their_arrays():
+    first = check_gradient(loss, lambda W: -2 * W, X)
+    second = check_gradient(loss, lambda W: -2 * W, X)
+    assert first.codes == ("sign",) and first.verdict is Verdict.REJECTED
+    assert first == second and hash(first) == hash(second)  # arrays take no part
+    assert first.verdict == "REJECTED" and str(first.verdict) == "REJECTED"
+    assert isinstance(first, CheckReport) and not first.ok
+
+
+def test_a_bug_in_f_near_x_is_named_not_taken_for_the_domain_edge():
+    def f(W):
+        if W[0, 0] != 1.0:  # fine at x itself, broken everywhere near it
+            return undefined_name  # noqa: F821
+        return np.sum(W ** 2)
+    report = check_gradient(f, lambda W: 2 * W, X)
+    assert report.verdict is Verdict.CANNOT_DECIDE and report.codes == ("f-raised",)
+    assert "NameError" in report.diagnosis and "bug in f" in report.diagnosis
+
+
+def test_a_domain_error_near_x_shrinks_the_step():
+    def f(x):
+        if x[0] > 1.0:
+            raise ValueError("outside the domain")
+        return np.sum(np.sqrt(1.0 - x ** 2))
+    x = np.array([1.0 - 1e-4, 0.3])
+    report = check_gradient(f, lambda x: -x / np.sqrt(1.0 - x ** 2), x,
+                            method="central-difference")
+    assert report.ok and "step-shrunk" in report.codes, str(report)
+
+
+def test_the_complex_step_fallback_keeps_rtol_and_the_count():
+    def f(w):  # analytic along the probes' directions, refuses a step in entry (1, 2) alone
+        imaginary = np.imag(w) if np.iscomplexobj(w) else np.zeros_like(w)
+        if np.count_nonzero(imaginary) == 1 and imaginary[1, 2] != 0:
+            raise TypeError("no complex input here")
+        return np.sum(w ** 3)
+    report = check_gradient(f, lambda w: 3 * w ** 2, X, rtol=3e-9)
+    assert report.ok and report.method == "central-difference", str(report)
+    assert report.rtol == 3e-9           # the caller's rtol, not the default
+    assert report.evaluations > 6 * X.size   # the probes' and the complex entries' calls too
+
+
+def test_a_hess_that_raises_is_a_rejected_claim():
+    def hess(W):
+        raise ValueError("shapes (6,6) and (3,) not aligned")
+    report = check_hessian(lambda W: 2 * W, hess, X)
+    assert report.verdict is Verdict.REJECTED and report.codes == ("hess-raised",)
+
+
+def test_problem_checks_an_expression_with_declared_structure():
+    problem = Problem("np.linalg.slogdet(S)[1]", {"S": "3x3:spd"})
+    assert problem.check("S", "np.linalg.inv(S)", seed=1).ok
+    cookbook = problem.check("S", "2 * np.linalg.inv(S) - np.diag(np.diag(np.linalg.inv(S)))",
+                             seed=1)
+    assert cookbook.codes == ("cookbook-convention", "symmetric-declared")
+    wrong_shape = Problem("np.sum((W @ u)**2)", {"W": "2x3", "u": "3"}).check("W", "u @ W")
+    assert wrong_shape.codes == ("claim-not-computable",)
+
+
+def test_json_emits_the_codes(capsys):
+    code = main(["check", "--loss", "np.sum((W @ u - v)**2)", "--wrt", "W", "--claim",
+                 "np.outer(W @ u - v, u)", "--shape", "W=3x4", "--shape", "u=4",
+                 "--shape", "v=3", "--json"])
+    result = json.loads(capsys.readouterr().out)["results"]["W"][0]
+    assert code == 1 and result["codes"] == ["factor"]
+    assert result["diagnoses"][0]["code"] == "factor" and result["diagnoses"][0]["k"] == pytest.approx(0.5)
