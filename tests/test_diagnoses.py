@@ -26,8 +26,8 @@ def test_every_diagnosis_reads_from_the_one_registry():
                            "lead": "the claim "}
     with pytest.raises(KeyError, match="no diagnosis"):
         Diagnosis.of("no-such-code")
-    assert {entry.kind for entry in REGISTRY.values()} == {"rejected", "undecided", "note",
-                                                            "part"}
+    assert {entry.kind for entry in REGISTRY.values()} == {"rejected", "undecided", "supporting",
+                                                            "note", "part"}
 
 
 def test_the_words_table_lists_every_diagnosis_that_has_words():

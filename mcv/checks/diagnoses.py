@@ -61,8 +61,8 @@ class Diagnosis:
 @dataclass(frozen=True)
 class Entry:
     """How one diagnosis reads: ``text`` (a str.format template over the parameters, or a
-    function of them), ``kind`` ("rejected", "undecided", "note" or "part": a clause used
-    inside another), the ``words`` a reader looks for and what they ``mean``."""
+    function of them), ``kind`` ("rejected", "undecided", "supporting": a fact printed after
+    the headline, "note", or "part": a clause used inside another), the ``words`` a reader looks for and what they ``mean``."""
 
     kind: str
     text: str | Callable[[dict], str]
@@ -103,6 +103,20 @@ def _with(base: str, joiner: str, key: str) -> Callable[[dict], str]:
         head = base.format(**p)
         return head + joiner + p[key] if p.get(key) else head
     return text
+
+
+def _multiple_of_x(p: dict) -> str:
+    c = p["c"]
+    state = "extra" if c > 0 else "missing"
+    return (f"claim − gradient = {c:.6g} x: a term proportional to x is {state} (the gradient "
+            "of (λ/2)‖x‖² is λx: a regulariser dropped, doubled, or with another λ?)")
+
+
+def _subset_factor(p: dict) -> str:
+    name = simple_fraction(p["k"])
+    k = name if name is not None else f"{p['k']:.6g}"
+    return (f"the claim is right except on {p['count']} of its {p['n']} entries "
+            f"({p['entries']}), where it is {k} × the gradient")
 
 
 _SAID = "the claim has shape {claimed_shape}, but x has shape {shape}"
@@ -194,11 +208,40 @@ REGISTRY: dict[str, Entry] = {
         "convention", "(Matrix Cookbook) convention",
         "right for a symmetric X, in the Cookbook's form"),
     "not-a-gradient-field": Entry(
-        "rejected", "the claim is not the gradient of any function: its derivative (Jacobian "
-        "J) is not symmetric (for random directions u, v: vᵀJu = {a:.6g} but uᵀJv = {b:.6g}). "
-        "A formula that assumed a matrix symmetric does this, e.g. 2Ax claimed for xᵀAx (or "
-        "2AX for tr(XᵀAX)) with A not symmetric: the gradient has A + Aᵀ there",
-        "not the gradient of any function", "no loss has this gradient"),
+        "supporting", "the claim is not the gradient of any function: its derivative "
+        "(Jacobian J) is not symmetric (for random directions u, v: vᵀJu = {a:.6g} but uᵀJv = "
+        "{b:.6g})", "not the gradient of any function",
+        "no loss has this gradient: some term is wrong"),
+    "assumed-symmetric": Entry(
+        "rejected", "the claim treats {names} as symmetric: it is the gradient wherever "
+        "{names} is symmetric, but not at this point, where it is not (like 2Ax for xᵀAx, "
+        "whose gradient is (A + Aᵀ)x)", "treats", "a formula that holds only for a symmetric "
+        "matrix, used for one that is not"),
+    "error-multiple-of-x": Entry(
+        "rejected", _multiple_of_x, "a term proportional to x",
+        "a regulariser's term λx dropped, doubled or scaled"),
+    "error-subset-factor": Entry(
+        "rejected", _subset_factor, "is right except on",
+        "a factor wrong on some entries only (one block, a bias)"),
+    "error-on-diagonal": Entry(
+        "rejected", "the claim is right off the diagonal and wrong on it: a term that lives on "
+        "the diagonal (from diag(·), a trace or an identity matrix) is missing, extra or wrong",
+        "wrong on it", "a diagonal term"),
+    "error-in-rows": Entry(
+        "rejected", "the claim is right except in rows {rows} (of {m}): a term that touches "
+        "only those rows is missing, extra or wrong", "right except in rows",
+        "the error is confined to some rows"),
+    "error-in-columns": Entry(
+        "rejected", "the claim is right except in columns {columns} (of {p}): a term that "
+        "touches only those columns is missing, extra or wrong", "right except in columns",
+        "the error is confined to some columns"),
+    "error-in-entries": Entry(
+        "rejected", "the claim is right except at entries {entries} (of {n})",
+        "right except at entries", "the error is confined to a few entries"),
+    "error-rank-one": Entry(
+        "rejected", "claim − gradient is a rank-one matrix a bᵀ: a term that is an outer "
+        "product (a bias, or a product with a vector) is missing, extra or wrong",
+        "rank-one", "an outer-product term"),
     "other-term": Entry(
         "rejected", "the claim is not a multiple, negative or transpose of {what}: a term is "
         "probably missing, extra or wrong; the largest difference is at entry {at} (claimed "

@@ -237,8 +237,8 @@ def _full_check(state: _Check, grad) -> CheckReport:
             notes.insert(0, D("zero-gradient", size=size,
                               claim=float(np.max(np.abs(claimed))), floor=floor))
         return state.report(Verdict.VERIFIED, max_rel, (), numeric, notes, **extra)
-    diagnosis = value_diagnosis(claimed, ref, allowed, grad, x)
-    return state.report(Verdict.REJECTED, max_rel, (diagnosis,), numeric, notes, **extra)
+    diagnoses = value_diagnosis(claimed, ref, allowed, grad, x)
+    return state.report(Verdict.REJECTED, max_rel, diagnoses, numeric, notes, **extra)
 
 
 def _distinct(a: float, b: float) -> tuple[str, str]:
@@ -326,4 +326,5 @@ def _fast_check(state: _Check, grad, rng) -> CheckReport:
             notes = (D("zero-gradient-fast", peak=float(np.max(np.abs(numeric) / lengths)),
                        floor=floor),)
         return state.report(Verdict.VERIFIED, max_rel, (), notes=notes, **extra)
-    return state.rejected(max_rel, value_diagnosis(claimed, ref, None, grad, x), **extra)
+    return state.report(Verdict.REJECTED, max_rel, value_diagnosis(claimed, ref, None, grad, x),
+                        **extra)

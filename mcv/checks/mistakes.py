@@ -13,12 +13,12 @@ import math
 
 import numpy as np
 
-from mcv.checks.core import (COMPLEX_STEP, FAST_PROBES, SAFETY, TINY, directional, step_scale,
-                             unit)
+from mcv.checks.core import (FAST_PROBES, SAFETY, TINY, Function, FunctionBug, Projection,
+                             choose_method, directional, step_scale, unit)
 from mcv.checks.diagnoses import Diagnosis
 
-__all__ = ["FullReference", "FastReference", "index", "factor", "value_diagnosis",
-           "shape_diagnosis", "hessian_value_diagnosis", "relative_error", "proportionality"]
+__all__ = ["FullReference", "FastReference", "index", "factor", "value_diagnosis", "locate",
+           "not_a_gradient_field", "shape_diagnosis", "hessian_value_diagnosis", "relative_error", "proportionality"]
 
 D = Diagnosis.of
 
@@ -154,42 +154,92 @@ _CONVENTIONS = [("G+T-diag", "G + Gᵀ - diag(G) for the gradient G"),
                 ("2T-diag", "2Gᵀ - diag(G) for the gradient G")]
 
 
-def value_diagnosis(claimed, ref, allowed, grad, x) -> Diagnosis:
-    """Name the mistake of a claim of the right shape that is not the gradient."""
+def value_diagnosis(claimed, ref, allowed, grad, x) -> tuple[Diagnosis, ...]:
+    """Name the mistake of a claim of the right shape that is not the gradient: the most
+    specific diagnosis first (zero, transpose, factor, a symmetric convention, where the error
+    lives), then what supports it (the claim is no gradient field, when that is established
+    by a valid method)."""
     what = "the gradient"
     if not np.any(claimed):
-        return D("zero", what=what)
+        return (D("zero", what=what),)
     square = claimed.ndim == 2 and claimed.shape[0] == claimed.shape[1]
     symmetric = square and ref.symmetric()
     if square and not symmetric:
         k = ref.fit(claimed, "T")
         if k is not None:
-            return D("transpose", what=what,
-                     factor=None if abs(k - 1) < 1e-6 else factor(k, "it", lead=""))
+            return (D("transpose", what=what,
+                      factor=None if abs(k - 1) < 1e-6 else factor(k, "it", lead="")),)
     k = ref.fit(claimed, "G")
     if k is not None and abs(k - 1) < 1e-6:
-        return _close(claimed, ref, allowed)
+        return (_close(claimed, ref, allowed),)
     if k is not None:
-        return factor(k, what)
+        return (factor(k, what),)
     if square:
         for name, formula in _CONVENTIONS:
             k = ref.fit(claimed, name)
             if k is not None and abs(k - 1) < 1e-6:
-                return D("symmetric-convention", formula=formula)
+                return (D("symmetric-convention", formula=formula),)
         if not symmetric:
             k = ref.fit(claimed, "sym")
             if k is not None:
-                return D("symmetric-part", factor=None if abs(k - 1) < 1e-6
-                         else factor(k, "that part"))
-    field = _not_a_gradient_field(grad, x)
-    if field is not None:
-        return field
+                return (D("symmetric-part", factor=None if abs(k - 1) < 1e-6
+                          else factor(k, "that part")),)
     if isinstance(ref, FullReference):
-        worst = np.unravel_index(int(np.argmax(np.abs(claimed - ref.numeric))),
-                                 claimed.shape)
-        return D("other-term", what=what, at=index(worst), claimed=float(claimed[worst]),
-                 numeric=float(ref.numeric[worst]))
-    return D("other-term-fast", what=what, probes=FAST_PROBES)
+        headline = locate(claimed, ref.numeric, allowed, x)
+    else:
+        headline = D("other-term-fast", what=what, probes=FAST_PROBES)
+    curl = not_a_gradient_field(grad, x)
+    return (headline,) if curl is None else (headline, curl)
+
+
+def locate(claimed: np.ndarray, numeric: np.ndarray, allowed: np.ndarray,
+           x: np.ndarray) -> Diagnosis:
+    """Where the error D = claim - gradient lives, from the entries outside their tolerance:
+    a multiple of x, a factor on the wrong entries only, the diagonal, some rows or columns,
+    some entries, a rank-one D; else the entry that differs most."""
+    difference = claimed - numeric
+    wrong = np.abs(difference) > allowed
+    count, n = int(np.count_nonzero(wrong)), claimed.size
+    tight = float(np.max(allowed))
+    if np.any(x):
+        c = float(np.sum(difference * x) / np.sum(x * x))
+        if np.all(np.abs(difference - c * x) <= allowed):
+            return D("error-multiple-of-x", c=c)
+    ratio = claimed[wrong] / np.where(numeric[wrong] == 0, np.nan, numeric[wrong])
+    if count < n and count >= 1 and np.all(np.isfinite(ratio)) \
+            and np.ptp(ratio) <= 1e-6 * np.max(np.abs(ratio)):
+        return D("error-subset-factor", count=count, n=n, k=float(ratio[0]),
+                 entries=_positions(wrong, 6))
+    if claimed.ndim == 2 and count < n:
+        m, p = claimed.shape
+        diagonal = np.eye(m, p, dtype=bool)
+        if m > 1 and p > 1 and not np.any(wrong & ~diagonal):
+            return D("error-on-diagonal")
+        rows = [int(i) for i in np.flatnonzero(np.any(wrong, axis=1))]
+        columns = [int(j) for j in np.flatnonzero(np.any(wrong, axis=0))]
+        if m > 1 and len(rows) < m and len(rows) <= len(columns):
+            return D("error-in-rows", rows=_listed(rows), m=m)
+        if p > 1 and len(columns) < p:
+            return D("error-in-columns", columns=_listed(columns), p=p)
+    if claimed.ndim == 1 and count < n:
+        return D("error-in-entries", entries=_positions(wrong, 8), n=n)
+    if claimed.ndim == 2 and min(claimed.shape) > 1:
+        u, s, vt = np.linalg.svd(difference)
+        rest = difference - s[0] * np.outer(u[:, 0], vt[0])
+        if np.all(np.abs(rest) <= allowed) and s[0] > tight:
+            return D("error-rank-one")
+    worst = np.unravel_index(int(np.argmax(np.abs(difference))), claimed.shape)
+    return D("other-term", what="the gradient", at=index(worst),
+             claimed=float(claimed[worst]), numeric=float(numeric[worst]))
+
+
+def _listed(numbers: list[int], most: int = 8) -> str:
+    shown = ", ".join(map(str, numbers[:most]))
+    return shown + (f" and {len(numbers) - most} more" if len(numbers) > most else "")
+
+
+def _positions(mask: np.ndarray, most: int) -> str:
+    return _listed([str(index(p)) for p in np.argwhere(mask)], most)
 
 
 def _close(claimed, ref, allowed) -> Diagnosis:
@@ -205,39 +255,35 @@ def _close(claimed, ref, allowed) -> Diagnosis:
     return D("close", what="the gradient")
 
 
-def _not_a_gradient_field(grad, x) -> Diagnosis | None:
-    """The claim's Jacobian J is not symmetric (vᵀJu ≠ uᵀJv): no function has it as its
-    gradient. The usual cause: 2Ax claimed for xᵀAx with A not symmetric."""
+def not_a_gradient_field(grad, x) -> Diagnosis | None:
+    """The claim's Jacobian J is not symmetric (vᵀJu ≠ uᵀJv for random u, v): no function
+    has it as its gradient. Both numbers come from the numeric core on ⟨v, grad⟩ and
+    ⟨u, grad⟩, each by a method valid at x (the complex step only where its probes pass:
+    np.sign, abs or a max at a tie would corrupt it), each with an error estimate; the
+    statement is made only when they differ by more than those errors (else: None, "cannot
+    tell" is not a diagnosis)."""
     if x.size < 2:
         return None
     rng = np.random.default_rng(12345)
     u, v = unit(rng, x.shape), unit(rng, x.shape)
     scale = step_scale(x)
-
-    def along(direction):
+    claim = Function(grad, x.shape)
+    found = []
+    for direction, weights in ((u, v), (v, u)):
+        projected = Projection(claim, weights)
         try:
-            value = np.asarray(grad(x + 1j * COMPLEX_STEP * direction))
-            if value.shape == x.shape and np.iscomplexobj(value):
-                return value.imag / COMPLEX_STEP, 1e-10
-        except Exception:  # noqa: BLE001 - then central differences
-            pass
-        try:
-            h = 1e-4 * scale
-            values = [np.asarray(grad(x + t * direction), dtype=float)
-                      for t in (h, -h, h / 2, -h / 2)]
-        except Exception:  # noqa: BLE001 - no diagnosis then
+            value = projected.real(x)
+            if value is None:
+                return None
+            method = choose_method(projected, x, value, scale, rng, "auto")[0]
+            slope = directional(projected, method, x, direction, value, scale)
+        except FunctionBug:
             return None
-        if any(value.shape != x.shape for value in values):
+        if slope.kind != "smooth" or not math.isfinite(slope.value):
             return None
-        d1, d2 = (values[0] - values[1]) / (2 * h), (values[2] - values[3]) / h
-        return (4 * d2 - d1) / 3, 1e-5
-
-    first, second = along(u), along(v)
-    if first is None or second is None:
-        return None
-    a, b = float(np.sum(v * first[0])), float(np.sum(u * second[0]))
-    if not (math.isfinite(a) and math.isfinite(b)) or \
-            abs(a - b) <= first[1] * (abs(a) + abs(b)) + 1e-300:
+        found.append(slope)
+    a, b = found[0].value, found[1].value
+    if abs(a - b) <= SAFETY * (found[0].error + found[1].error) + 1e-9 * (abs(a) + abs(b)):
         return None
     return D("not-a-gradient-field", a=a, b=b)
 

@@ -82,8 +82,8 @@ class CheckReport:
         else:
             text = (f"{self.verdict}: max relative error {self.max_rel_error:.1e} "
                     f"(tolerance {self.rtol:.0e}, {how})")
-        if self.diagnosis is not None:
-            text = f"{text}\n  {self.diagnosis}"
+        for diagnosis in self.diagnoses:  # the most specific first, then what supports it
+            text = f"{text}\n  {diagnosis}"
         for note in self.notes:  # one fact a line
             text = f"{text}\n  note: {note}"
         return text
