@@ -16,6 +16,7 @@ import numpy as np
 
 from mcv.checks.declared import check_declared
 from mcv.checks.diagnoses import Diagnosis
+from mcv.checks.explain import explain
 from mcv.checks.report import CheckReport, Verdict
 from mcv.declare import DISCRETE, Declaration, draw, parse_declaration
 from mcv.expr import EvaluationError, Limits, Node, UsageError, evaluate, parse
@@ -128,6 +129,9 @@ class Problem:
         except EvaluationError as error:  # e.g. a product of non-conforming shapes
             return CheckReport(Verdict.REJECTED, float("inf"), "none", 0.0, diagnoses=(
                 Diagnosis.of("claim-not-computable", error=str(error)),))
-        return check_declared(lambda v: at(v, self.loss), lambda v: at(v, claim),
-                              point[name], declaration, convention=convention, seed=seed,
-                              **options)
+        report = check_declared(lambda v: at(v, self.loss), lambda v: at(v, claim),
+                                point[name], declaration, convention=convention, seed=seed,
+                                **options)
+        square = [n for n, d in self.declarations.items() if d.structure == "general"
+                  and len(d.shape) == 2 and d.shape[0] == d.shape[1] and n not in self.values]
+        return explain(report, self.loss, claim, point, name, evaluate, square, seed)

@@ -93,8 +93,11 @@ _FACTOR_HINTS = {"2": " (a factor 2 too many)", "1/2": " (a factor 2 missing, e.
 def _factor(p: dict) -> str:
     name = simple_fraction(p["k"])
     factor = name if name is not None else f"{p['k']:.6g}"
+    hint = _FACTOR_HINTS.get(factor, "") if name is not None else \
+        " (not a simple fraction: a scalar that depends on x, such as a norm or a sum, " \
+        "missing or extra?)"
     return (f"{p.get('lead', 'the claim ')}is off by a constant factor: claim = {factor} × "
-            f"{p['what']}{_FACTOR_HINTS.get(factor, '')}")
+            f"{p['what']}{hint}")
 
 
 def _with(base: str, joiner: str, key: str) -> Callable[[dict], str]:
@@ -110,6 +113,14 @@ def _multiple_of_x(p: dict) -> str:
     state = "extra" if c > 0 else "missing"
     return (f"claim − gradient = {c:.6g} x: a term proportional to x is {state} (the gradient "
             "of (λ/2)‖x‖² is λx: a regulariser dropped, doubled, or with another λ?)")
+
+
+def _assumed_symmetric(p: dict) -> str:
+    names = p["names"]
+    there = f"it {p['factor']}" if p.get("factor") else "it is verified"
+    return (f"the claim treats {names} as symmetric: with {names} replaced by its symmetric "
+            f"part (A + Aᵀ)/2, {there}; but {names} is not symmetric here (2Ax for xᵀAx is "
+            "such a claim: the gradient is (A + Aᵀ)x)")
 
 
 def _subset_factor(p: dict) -> str:
@@ -213,10 +224,8 @@ REGISTRY: dict[str, Entry] = {
         "{b:.6g})", "not the gradient of any function",
         "no loss has this gradient: some term is wrong"),
     "assumed-symmetric": Entry(
-        "rejected", "the claim treats {names} as symmetric: it is the gradient wherever "
-        "{names} is symmetric, but not at this point, where it is not (like 2Ax for xᵀAx, "
-        "whose gradient is (A + Aᵀ)x)", "treats", "a formula that holds only for a symmetric "
-        "matrix, used for one that is not"),
+        "rejected", _assumed_symmetric, "treats", "a formula that holds only for a "
+        "symmetric matrix, used for one that is not"),
     "error-multiple-of-x": Entry(
         "rejected", _multiple_of_x, "a term proportional to x",
         "a regulariser's term λx dropped, doubled or scaled"),
