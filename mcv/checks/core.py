@@ -85,6 +85,8 @@ class Function:
     def __init__(self, f, out_shape: tuple = ()):
         self.f, self.out_shape = f, tuple(out_shape)
         self.calls = 0
+        #: What the calls are for (the check sets it): calls counted per stage.
+        self.stage, self.by_stage = "check", {}
         #: Round-off of f's values beyond eps |f|: eps ‖∇f ∘ x‖, the change of f under a
         #: rounding of x (backward error), large where f is ill-conditioned (a solve, a det).
         self.noise = 0.0
@@ -93,8 +95,12 @@ class Function:
         return (value.size == 1 if not self.out_shape else value.shape == self.out_shape) \
             and np.issubdtype(value.dtype, np.number)
 
-    def real(self, y: np.ndarray):
+    def _count(self) -> None:
         self.calls += 1
+        self.by_stage[self.stage] = self.by_stage.get(self.stage, 0) + 1
+
+    def real(self, y: np.ndarray):
+        self._count()
         try:
             value = np.asarray(self.f(y))
         except DOMAIN_ERRORS:
@@ -111,7 +117,7 @@ class Function:
 
     def complex(self, z: np.ndarray):
         """f(z) when the imaginary part survives (f accepts complex input, returns it)."""
-        self.calls += 1
+        self._count()
         try:
             value = np.asarray(self.f(z))
         except COMPLEX_REFUSALS:
@@ -341,8 +347,12 @@ def _curved(slopes, noise, coarse: Slope, steps) -> Slope:
 def unit(rng: np.random.Generator, shape) -> np.ndarray:
     """A random direction, entries uniform in [-1, 1] (a continuous law: it is orthogonal
     to a given nonzero vector with probability 0)."""
-    direction = rng.random(shape) * 2 - 1
-    return direction / max(float(np.max(np.abs(direction))), _TINY)
+    direction = rng.random(shape)
+    direction *= 2   # in place: the same numbers as rng.random(shape) * 2 - 1, one array
+    direction -= 1
+    peak = max(float(np.max(direction)), -float(np.min(direction)), _TINY)
+    direction /= peak
+    return direction
 
 
 def step_scale(x: np.ndarray) -> float:

@@ -62,7 +62,8 @@ class _Check:
         return CheckReport(verdict, error, self.method, self.tolerance, self.claimed, numeric,
                            diagnoses=tuple(diagnoses), notes=tuple(notes), floor=self.floor,
                            mode=self.mode, evaluations=self.loss.calls,
-                           probes=FAST_PROBES if self.mode == "fast" else 0, **extra)
+                           probes=FAST_PROBES if self.mode == "fast" else 0,
+                           stages=tuple(self.loss.by_stage.items()), **extra)
 
     def rejected(self, error: float, diagnosis: Diagnosis, numeric=None, **extra):
         return self.report(Verdict.REJECTED, error, (diagnosis,), numeric, **extra)
@@ -135,6 +136,7 @@ def _check(state: _Check, grad, mode: str) -> CheckReport:
     state.scale = step_scale(x)
     rng = state.rng = np.random.default_rng(state.seed)
     state.mode = mode if mode != "auto" else ("fast" if x.size > FAST_SIZE else "full")
+    loss.stage = "method"
     state.method, curvature, state.margin = choose_method(loss, x, state.f0, state.scale, rng,
                                                           state.method)
     if state.method == "complex-step" and curvature is None \
@@ -142,6 +144,7 @@ def _check(state: _Check, grad, mode: str) -> CheckReport:
         raise ValueError("method='complex-step' needs an f that carries a complex input "
                          "through to a complex output; this f drops the imaginary part "
                          "(np.abs, np.linalg.norm, float(), ...): use method='auto'")
+    loss.stage = "floor"
     state.measure(curvature, rng)
     try:
         raw_claim = grad(x.copy())
@@ -184,6 +187,7 @@ def _raised(error: Exception) -> Diagnosis:
 
 def _full_check(state: _Check, grad) -> CheckReport:
     loss, x, claimed = state.loss, state.x, state.claimed
+    loss.stage = "entries"
     entries = entry_slopes(loss, state.method, x, state.f0, state.scale)
     if entries is None:
         # One entry refused complex input though the probes accepted it: central
@@ -210,6 +214,7 @@ def _full_check(state: _Check, grad) -> CheckReport:
         sensitivity_ = float(np.linalg.norm(np.nan_to_num(numeric) * x))
         error = error + 14 * max(EPS * sensitivity_ - loss.noise, 0.0) / steps
     ref = FullReference(numeric, error)
+    loss.stage = "diagnosis"
     if claimed.shape != x.shape:
         return state.rejected(float("inf"), shape_diagnosis(claimed, ref, x.shape), numeric,
                               numeric_error=error)
@@ -296,6 +301,7 @@ def _fast_check(state: _Check, grad, rng) -> CheckReport:
     loss, method, x, f0, scale, claimed = (state.loss, state.method, state.x, state.f0,
                                            state.scale, state.claimed)
     probes = [unit(rng, x.shape) for _ in range(FAST_PROBES)]
+    loss.stage = "directions"
     slopes = [directional(loss, method, x, v, f0, scale) for v in probes]
     for slope in slopes:
         if slope.kind == "kink":
@@ -305,6 +311,7 @@ def _fast_check(state: _Check, grad, rng) -> CheckReport:
             return state.report(Verdict.CANNOT_DECIDE, float("nan"),
                                 (D("domain-boundary-direction"),))
     ref = FastReference(loss, method, x, f0, scale, probes, slopes)
+    loss.stage = "diagnosis"
     if claimed.shape != x.shape:
         return state.rejected(float("inf"), shape_diagnosis(claimed, ref, x.shape))
     floor = state.floor

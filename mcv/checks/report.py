@@ -35,7 +35,7 @@ class CheckReport:
     ``numeric_error`` holds the estimated error of each numeric entry (full mode), ``floor``
     the absolute floor (round-off of a gradient computed where it vanishes), ``worst_index``
     the entry furthest outside its tolerance, ``mode`` "full" or "fast", ``evaluations`` the
-    number of calls of f. The arrays take no part in ``==`` or ``hash``.
+    number of calls of f (``stages``: by what they were for). The arrays take no part in ``==`` or ``hash``.
     """
 
     verdict: Verdict
@@ -53,6 +53,10 @@ class CheckReport:
     evaluations: int = 0
     max_abs_error: float = float("nan")
     probes: int = 0   # random directions, in fast mode
+    #: Calls of f by what they were for: ("method", n) probes of the complex step, ("floor",
+    #: n) the round-off floor and f's noise, ("entries"/"directions", n) the comparison,
+    #: ("diagnosis", n) naming the mistake.
+    stages: tuple[tuple[str, int], ...] = ()
 
     @property
     def ok(self) -> bool:
