@@ -128,11 +128,13 @@ from mcv.checks.core import (CENTRAL_STEP, COMPLEX_STEP, DEFAULT_RTOL, FAST_PROB
 from mcv.checks.diagnoses import REGISTRY, Diagnosis, words_table
 from mcv.checks.gradient import assert_gradient, check_gradient
 from mcv.checks.hessian import HESSIAN_RTOL, assert_hessian, check_hessian
+from mcv.checks.jacobian import JACOBIAN_RTOL, check_jacobian, commutation
 from mcv.checks.mistakes import relative_error
 from mcv.checks.report import CheckReport, GradientReport, Verdict
 
 __all__ = ["CheckReport", "GradientReport", "Verdict", "Diagnosis", "REGISTRY", "words_table",
            "check_gradient", "assert_gradient", "check_hessian", "assert_hessian",
+           "check_jacobian", "commutation", "JACOBIAN_RTOL",
            "relative_error", "DEFAULT_RTOL", "HESSIAN_RTOL", "FAST_SIZE", "FAST_PROBES",
            "COMPLEX_STEP", "PROBE_STEPS", "PROBE_RTOL", "CENTRAL_STEP", "SAFETY",
            "FLOOR_FACTOR"]

@@ -313,6 +313,25 @@ REGISTRY: dict[str, Entry] = {
                           "A ⊗ B where B ⊗ A was due); this book's vec stacks columns",
                           ". Besides, ", "factor"),
         "row-major vec order", "A ⊗ B where B ⊗ A was due"),
+    # --- the Jacobian check
+    "jacobian-raised": Entry("rejected", "the claim raised {error}", "the claim raised"),
+    "jacobian-shape": Entry(
+        "rejected", "the claimed Jacobian has shape {claimed_shape}, but it is {m}×{n}: a row "
+        "per entry of f(x), a column per entry of x (numerator layout)",
+        "a row per entry of f(x)", "the Jacobian is (size of f) × (size of x)"),
+    "jacobian-layout": Entry(
+        "rejected", "the claim is the Jacobian in denominator layout (its transpose, "
+        "{n}×{m}): this check reads numerator layout, ∂ vec f / ∂ (vec x)ᵀ, a row per entry "
+        "of f(x)", "denominator layout", "the other layout: transpose it"),
+    "jacobian-row-major": Entry(
+        "rejected", "the claim is the Jacobian with vec taken row by row (numpy's ravel()): "
+        "the Kronecker factors swapped, A ⊗ B where B ⊗ A is due; the book's vec stacks "
+        "columns, vec(AXB) = (Bᵀ ⊗ A) vec X", "vec taken row by row",
+        "Kronecker factors swapped"),
+    "jacobian-commutation": Entry(
+        "rejected", "the claim is the Jacobian J without its commutation matrix K (K vec X = "
+        "vec Xᵀ): claim = J K, so a dXᵀ was read as dX", "commutation matrix",
+        "dXᵀ read as dX: vec Xᵀ = K vec X"),
     # --- notes: what the check had to do (the verdict stands)
     "zero-gradient": Entry(
         "note", "the gradient is zero here to round-off: max |numeric| {size:.1e}, max |claim| "

@@ -12,12 +12,19 @@ applied to the gradient (like torch's gradgradcheck and JAX's ``check_grads(orde
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from mcv.checks.core import Function, Projection, choose_method, entry_slopes, step_scale
+from mcv.checks.core import (SAFETY, Function, FunctionBug, Projection, choose_method,
+                             entry_slopes, quiet, step_scale)
+from mcv.checks.diagnoses import Diagnosis
+from mcv.checks.inputs import claim_array, validate_options, validated_point
+from mcv.checks.mistakes import factor, index, proportionality, relative_error
+from mcv.checks.report import CheckReport, Verdict
 
-__all__ = ["NumericJacobian", "numeric_jacobian", "vec_order"]
+__all__ = ["NumericJacobian", "numeric_jacobian", "vec_order", "check_jacobian",
+           "commutation", "JACOBIAN_RTOL"]
 
 
 @dataclass(frozen=True)
@@ -57,3 +64,134 @@ def numeric_jacobian(function: Function, x: np.ndarray, value0: np.ndarray, meth
     flat_error = error.reshape(x.size, -1)[columns][:, rows].T
     return NumericJacobian(np.ascontiguousarray(flat), np.ascontiguousarray(flat_error),
                            method, function.calls)
+
+
+# ------------------------------------------------------------------------ the check
+
+#: rtol of the Jacobian check (as the Hessian check's: the derivative of an array).
+JACOBIAN_RTOL = {"complex-step": 1e-12, "central-difference": 1e-8}
+
+
+def commutation(m: int, n: int) -> np.ndarray:
+    """K with K vec(A) = vec(Aᵀ) for an m×n A (vec stacks columns)."""
+    K = np.zeros((m * n, m * n))
+    for i in range(m):
+        for j in range(n):
+            K[i * n + j, j * m + i] = 1
+    return K
+
+
+def check_jacobian(f: Callable[[np.ndarray], np.ndarray], claim, x: np.ndarray, *,
+                   rtol: float | None = None, method: str = "auto", seed: int = 0,
+                   differential: bool = False) -> CheckReport:
+    """Compare a claimed Jacobian of ``f`` at ``x`` with the numeric one, entry by entry.
+
+    ``claim(x)`` returns the Jacobian matrix in numerator layout, ``∂ vec f / ∂ (vec x)ᵀ``
+    (vec stacks columns), of shape ``(f(x).size, x.size)``; with ``differential=True``,
+    ``claim(x, dx)`` returns the differential ``df`` (an array of f's shape) for a direction
+    ``dx`` of x's shape, as d(X⁻¹) = −X⁻¹ dX X⁻¹ reads, and its matrix is built column by
+    column. Entry (a, b) is accepted when ``|claim − numeric| <= SAFETY * err + rtol *
+    max|numeric|``. Diagnoses: the other layout (the transpose), vec taken row by row (the
+    Kronecker factors swapped), a commutation matrix missing, a constant factor, the sign.
+
+    Examples
+    --------
+    >>> A, B = np.arange(6.0).reshape(2, 3), np.arange(8.0).reshape(4, 2)
+    >>> X = np.ones((3, 4))
+    >>> check_jacobian(lambda X: A @ X @ B, lambda X: np.kron(B.T, A), X).ok
+    True
+    >>> check_jacobian(lambda X: A @ X @ B, lambda X: np.kron(A, B.T), X).codes
+    ('jacobian-row-major',)
+    """
+    x = validated_point(x)
+    validate_options(rtol, method)
+    value0 = np.asarray(f(x.copy()))
+    if not np.issubdtype(value0.dtype, np.floating) or not np.all(np.isfinite(value0)):
+        raise TypeError(f"f(x) must return a finite real array, not dtype {value0.dtype}")
+    with quiet():
+        try:
+            numeric = numeric_jacobian(Function(f, value0.shape), x, value0, method, seed)
+        except FunctionBug as bug:
+            return CheckReport(Verdict.CANNOT_DECIDE, float("nan"), method,
+                               rtol or JACOBIAN_RTOL["central-difference"], diagnoses=(
+                                   Diagnosis.of("f-raised", error=str(bug), where=bug.where),))
+    tolerance = JACOBIAN_RTOL[numeric.method] if rtol is None else float(rtol)
+    claimed = None
+
+    def report(verdict, error, diagnosis=None):
+        return CheckReport(verdict, error, numeric.method, tolerance, claimed, numeric.matrix,
+                           numeric.error, diagnoses=(diagnosis,) if diagnosis else (),
+                           evaluations=numeric.evaluations)
+    try:
+        claimed = _claimed_matrix(claim, x, value0.shape, differential)
+    except Exception as error:  # noqa: BLE001 - a claim that cannot be computed is rejected
+        return report(Verdict.REJECTED, float("inf"), Diagnosis.of(
+            "jacobian-raised", error=f"{type(error).__name__}: {error}"))
+    J = numeric.matrix
+    if claimed.shape == J.shape:
+        allowed = SAFETY * numeric.error + tolerance * float(np.max(np.abs(J)))
+        if np.all(np.abs(claimed - J) <= allowed):
+            return report(Verdict.VERIFIED, relative_error(claimed, J))
+    error = relative_error(claimed, J) if claimed.shape == J.shape else float("inf")
+    return report(Verdict.REJECTED, error, _jacobian_diagnosis(claimed, J, x.shape,
+                                                                value0.shape, tolerance))
+
+
+def _claimed_matrix(claim, x, out_shape, differential: bool) -> np.ndarray:
+    if not differential:
+        return claim_array(claim(x.copy()), x, "claim(x)", "the claimed Jacobian matrix")
+    columns = []
+    for b in vec_order(x.shape):  # the differential along each entry, in vec order
+        direction = np.zeros(x.shape)
+        direction.flat[b] = 1.0
+        column = np.asarray(claim(x.copy(), direction), dtype=float)
+        if column.shape != tuple(out_shape):
+            raise ValueError(f"the differential has shape {column.shape}, but f(x) has "
+                             f"shape {tuple(out_shape)}")
+        columns.append(column.ravel(order="F"))
+    return np.stack(columns, axis=1)
+
+
+def _jacobian_diagnosis(claimed, J, x_shape, out_shape, tolerance) -> Diagnosis:
+    D = Diagnosis.of
+    m, n = J.shape
+    if claimed.shape == (n, m) and m != n:
+        k = proportionality(claimed.T, J, tolerance)
+        if k is not None and abs(k - 1) < 1e-6:
+            return D("jacobian-layout", m=m, n=n)
+    if claimed.shape != J.shape:
+        return D("jacobian-shape", claimed_shape=claimed.shape, m=m, n=n)
+    if not np.any(claimed):
+        return D("zero", what="the Jacobian")
+    k = proportionality(claimed, J, tolerance)
+    if k is not None:
+        return D("close", what="the Jacobian") if abs(k - 1) < 1e-6 else \
+            factor(k, "the Jacobian")
+    if m == n and relative_error(J, J.T) > tolerance \
+            and relative_error(claimed, J.T) <= max(100 * tolerance, 1e-6):
+        return D("jacobian-layout", m=m, n=n)
+    rows = _row_major(out_shape)
+    columns = _row_major(x_shape)
+    candidates = [("jacobian-row-major", J[np.ix_(rows, columns)]),
+                  ("jacobian-commutation", J @ _commutation_of(x_shape).T)]
+    for code, reference in candidates:
+        if relative_error(reference, J) > 1e-9 and \
+                relative_error(claimed, reference) <= max(100 * tolerance, 1e-6):
+            return D(code)
+    worst = np.unravel_index(int(np.argmax(np.abs(claimed - J))), J.shape)
+    return D("other-term", what="the Jacobian", at=index(worst),
+             claimed=float(claimed[worst]), numeric=float(J[worst]))
+
+
+def _row_major(shape: tuple) -> np.ndarray:
+    """Position in row-major vec order → position in the book's (column-major) vec order."""
+    shape = tuple(shape) or (1,)
+    size = int(np.prod(shape))
+    return np.ravel_multi_index(np.unravel_index(np.arange(size), shape),
+                                shape, order="F")
+
+
+def _commutation_of(shape: tuple) -> np.ndarray:
+    if len(shape) == 2:
+        return commutation(*shape)
+    return np.eye(int(np.prod(shape)) or 1)
