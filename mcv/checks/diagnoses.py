@@ -163,14 +163,16 @@ REGISTRY: dict[str, Entry] = {
     "kink-direction": Entry(
         "rejected", "f is not differentiable at this x: along a random direction the slope "
         "from the right is {right} and from the left {left}, so no gradient exists to compare "
-        "with (a kink, e.g. of abs, max or a ReLU at a zero)"),
+        "with (a kink, e.g. of abs, max or a ReLU at a zero)",
+        "along a random direction the slope from the right", "a kink at x, seen in fast mode"),
     "domain-boundary": Entry(
         "undecided", "cannot decide: f is not finite at x + h·e_{at} for every step h tried "
         "(from {first:.1e} down to {last:.1e}): x is on the boundary of f's domain",
         "cannot decide: f is not finite", "x sits on the edge of f's domain"),
     "domain-boundary-direction": Entry(
         "undecided", "cannot decide: f is not finite at x + h·v for a random direction v and "
-        "every step h tried: x is on the boundary of f's domain"),
+        "every step h tried: x is on the boundary of f's domain",
+        "for a random direction v and every step h tried", "x sits on the edge of f's domain (fast mode)"),
     "undecided": Entry(
         "undecided", "cannot decide: along entry {at} the one-sided slopes of f (right "
         "{right}, left {left}) neither agree nor keep a constant jump as the step shrinks, so "
@@ -181,7 +183,8 @@ REGISTRY: dict[str, Entry] = {
     "undecided-curved": Entry(
         "undecided", "cannot decide: along entry {at} f is differentiable with unbounded "
         "curvature (like |t|^p at 0 with 1 < p < 2), and differences pin its derivative down "
-        "only to ±{error:.1e}; the claim is within that"),
+        "only to ±{error:.1e}; the claim is within that",
+        "pin its derivative down only to", "steep but differentiable: not known well enough to judge"),
     "f-raised": Entry(
         "undecided", "cannot decide: f raised {error} at a point near x (a {where}); only "
         "a ValueError or an ArithmeticError is read as the edge of f's domain, so this looks "
@@ -259,28 +262,33 @@ REGISTRY: dict[str, Entry] = {
     "other-term-fast": Entry(
         "rejected", "the claim is not a multiple, negative or transpose of {what}: a term is "
         "probably missing, extra or wrong (seen along {probes} random directions; "
-        "mode='full' names the worst entry)"),
+        "mode='full' names the worst entry)",
+        "seen along", "wrong, and not simply: mode='full' names the worst entry"),
     # --- the claim has the wrong shape
     "shape-size": Entry("rejected", _SAID + ": the gradient has the parameter's shape, one "
                         "entry per entry of x", "one entry per entry of x",
                         "the gradient has the parameter's shape"),
     "shape-transposed-row": Entry("rejected", _SAID + ": {lead}. Apart from the shape, {values}",
-                                  "the Jacobian's row shape",
-                                  "a row where the book's gradient is a column"),
+                                  "Apart from the shape",
+                                  "a row where a column was due, or the reverse"),
     "shape-row": Entry("rejected", _SAID + ": it has the Jacobian's row shape (numerator "
                        "layout, 1×{n}); this book's gradient is its transpose, an array of "
-                       "the parameter's shape. Apart from the shape, {values}"),
+                       "the parameter's shape. Apart from the shape, {values}",
+        "it has the Jacobian's row shape", "a row vector where the gradient has the parameter's shape"),
     "shape-reshape": Entry("rejected", _SAID + ": reshape it to x's shape. Apart from the "
                            "shape, {values}", "reshape it", "only axes of length one differ"),
     "shape-transpose": Entry("rejected", _SAID + ": the claim is the transpose of the "
-                             "gradient"),
+                             "gradient",
+        "the claim is the transpose of the gradient", "the transposed shape, and the transposed values"),
     "shape-transposed-wrong": Entry("rejected", _SAID + ": the transposed shape, but not the "
-                                    "transposed gradient either"),
+                                    "transposed gradient either",
+        "the transposed shape, but not", "transposed, and wrong besides"),
     "shape-layout": Entry("rejected", _SAID + ": its entries are the gradient's, laid out "
                           "{layout}; reshape it with order='{order}'", "laid out",
                           "the right numbers in another vec order"),
     "shape-wrong": Entry("rejected", _SAID + ", and its entries are not the gradient's in any "
-                         "layout"),
+                         "layout",
+        "not the gradient's in any layout", "the wrong shape and the wrong numbers"),
     "values-right": Entry("part", "its values are right"),
     "values-wrong": Entry("part", "its values are not the gradient's either"),
     # --- the Hessian check
@@ -294,8 +302,10 @@ REGISTRY: dict[str, Entry] = {
                              "book's vec order"),
     "hessian-reshape-c": Entry("part", "; its entries are the Hessian's: reshape it to {shape} "
                                "with order='C'"),
-    "hessian-not-finite": Entry("rejected", "the claimed Hessian is not a finite real matrix"),
-    "hess-raised": Entry("rejected", "hess(x) raised {error}", "hess(x) raised"),
+    "hessian-not-finite": Entry("rejected", "the claimed Hessian is not a finite real matrix",
+        "not a finite real matrix", "inf, NaN or complex entries in the claimed Hessian"),
+    "hess-raised": Entry("rejected", "hess(x) raised {error}", "hess(x) raised",
+                         "the claimed Hessian could not be computed"),
     "grad-not-a-gradient": Entry(
         "rejected", "grad is not the gradient of any function: its derivative is not "
         "symmetric (∂grad[{i}]/∂x[{j}] = {a:.6g}, but ∂grad[{j}]/∂x[{i}] = {b:.6g}); check "
@@ -314,7 +324,8 @@ REGISTRY: dict[str, Entry] = {
                           ". Besides, ", "factor"),
         "row-major vec order", "A ⊗ B where B ⊗ A was due"),
     # --- the Jacobian check
-    "jacobian-raised": Entry("rejected", "the claim raised {error}", "the claim raised"),
+    "jacobian-raised": Entry("rejected", "the claim raised {error}", "the claim raised",
+                             "the claimed Jacobian could not be computed"),
     "jacobian-shape": Entry(
         "rejected", "the claimed Jacobian has shape {claimed_shape}, but it is {m}×{n}: a row "
         "per entry of f(x), a column per entry of x (numerator layout)",
@@ -340,7 +351,8 @@ REGISTRY: dict[str, Entry] = {
     "zero-gradient-fast": Entry(
         "note", "the gradient is zero here to round-off: its projections are at most "
         "{peak:.1e} per unit length, within the absolute floor {floor:.1e} plus the numeric "
-        "error"),
+        "error",
+        "its projections are at most", "an optimum, seen in fast mode"),
     "step-shrunk": Entry(
         "note", "f is not finite at x {sign} {blocked:.1e}·e_{at}{more}: the step was shrunk to "
         "{step:.1e} (x is near the boundary of f's domain)", "the step was shrunk",
@@ -361,7 +373,8 @@ REGISTRY: dict[str, Entry] = {
         "symmetric part is defined; {reading}", "perturbed symmetrically",
         "a declared sym/spd variable"),
     "diagonal-declared": Entry("note", "{name} is diagonal: the claim is checked on its "
-                               "diagonal"),
+                               "diagonal",
+        "is diagonal: the claim is checked on its diagonal", "a variable declared diag"),
 }
 
 

@@ -10,7 +10,7 @@ from typing import Callable, Literal
 import numpy as np
 
 from mcv.checks.core import (DEFAULT_RTOL, EPS, FAST_PROBES, FAST_SIZE, FLOOR_FACTOR, SAFETY,
-                             TINY, COMPLEX_STEP, Function, FunctionBug, choose_method,
+                             TINY, Function, FunctionBug, choose_method,
                              complex_slope, curvature_scale, directional, entry_slopes, quiet,
                              sensitivity, step_scale, unit)
 from mcv.checks.diagnoses import Diagnosis
