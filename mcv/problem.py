@@ -69,6 +69,11 @@ class Problem:
             raise UsageError(f"--loss has shape {self.loss.shape}: a loss is a scalar (sum "
                              "it, e.g. np.sum(...))")
 
+    @staticmethod
+    def evaluate(tree: Node, values: dict):
+        """The tree's value at ``values`` (:func:`mcv.expr.evaluate`)."""
+        return evaluate(tree, values)
+
     def wrt(self, name: str) -> Declaration:
         """The declaration of a variable to differentiate by (UsageError if it cannot be)."""
         if name not in self.declarations:
@@ -132,6 +137,4 @@ class Problem:
         report = check_declared(lambda v: at(v, self.loss), lambda v: at(v, claim),
                                 point[name], declaration, convention=convention, seed=seed,
                                 **options)
-        square = [n for n, d in self.declarations.items() if d.structure == "general"
-                  and len(d.shape) == 2 and d.shape[0] == d.shape[1] and n not in self.values]
-        return explain(report, self.loss, claim, point, name, evaluate, square, seed)
+        return explain(report, self, name, claim, point, seed)

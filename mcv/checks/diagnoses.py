@@ -264,6 +264,13 @@ REGISTRY: dict[str, Entry] = {
         "probably missing, extra or wrong (seen along {probes} random directions; "
         "mode='full' names the worst entry)",
         "seen along", "wrong, and not simply: mode='full' names the worst entry"),
+    "symbolic-difference": Entry(
+        "supporting", _with("the gradient, derived by mcv and proved at this point, is "
+                            "{gradient}; the claim is {claim}; claim − gradient = "
+                            "{difference}", "; ", "part"),
+        "derived by mcv and proved", "what the claim should be, and by how much it differs"),
+    "symbolic-part": Entry("part", "where they part, the claim has {mine} and the gradient "
+                           "{should}"),
     # --- the claim has the wrong shape
     "shape-size": Entry("rejected", _SAID + ": the gradient has the parameter's shape, one "
                         "entry per entry of x", "one entry per entry of x",
