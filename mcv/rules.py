@@ -429,10 +429,9 @@ def _variance(a, axis=None, ddof=0, keepdims=False):
 
 def _sympy_variance(a, axis=None, ddof=0, keepdims=False):
     a = np.asarray(a, dtype=object)
-    centred = a - np.sum(a, axis=axis, keepdims=True) / (a.size // max(
-        np.sum(a, axis=axis).size, 1))
-    divisor = a.size // max(np.sum(a, axis=axis).size, 1) - ddof
-    return np.sum(centred * centred, axis=axis, keepdims=keepdims) / divisor
+    n = a.size // max(count(sh.reduce_shape(a.shape, axis)), 1)
+    centred = a - np.sum(a, axis=axis, keepdims=True) / n
+    return np.sum(centred * centred, axis=axis, keepdims=keepdims) / (n - ddof)
 
 
 def _reduction(name, f, pullback, forward, **fields):
@@ -823,36 +822,53 @@ def _differentiable(row: Rule) -> bool:
     return row.pullback is not None and row.pullback is not CONSTANT
 
 
-def _written(row: Rule) -> str:
-    if row.numpy:
-        return f"np.{row.numpy}"
-    return {"sigmoid": "1/(1+np.exp(-z))", "logabsdet": "np.linalg.slogdet(A)[1]",
-            "signdet": "np.linalg.slogdet(A)[0]", "index": "a[i, :, None]",
-            "stack": "np.array([a, b])", "neg": "-a"}.get(row.name, row.symbol or row.name)
+#: Keywords an example of the row needs to print.
+_EXAMPLE_ATTRS = {"reshape": {"newshape": (4,)}, "einsum": {"subscripts": "ij,jk->ik"},
+                  "index": {"key": 0}}
+
+
+def _example(row: Rule):
+    """The row applied to 2 × 2 matrices A, B, C (a node for the printers)."""
+    from mcv.expr import Node  # here, not at import: mcv.expr imports this module
+
+    operands = tuple(Node("var", (), {"name": name}, (2, 2), name)
+                     for name in "ABC"[:row.arity or 2])
+    return Node(row.name, operands, _EXAMPLE_ATTRS.get(row.name, {}), (2, 2), row.name)
 
 
 def operations_table() -> str:
-    """The supported operations as Markdown rows (numpy name, math, gradient rule, forward
+    """The supported operations as Markdown rows (numpy, math, gradient rule, forward
     rule): the book's table, generated from :data:`RULES`."""
+    from mcv.derive import show  # the printers; mcv.derive imports this module
+
     lines = ["| numpy | math | gradient | forward (JVP) |", "|---|---|---|---|"]
     for row in RULES.values():
-        shown = row.form("math")
-        math_form = shown.format("A", "B", "C", args="A") if isinstance(shown, str) else \
-            row.name
+        example = _example(row)
         gradient = "yes" if _differentiable(row) else \
             ("zero (piecewise constant)" if row.pullback is CONSTANT else "no")
-        forward = "yes" if row.forward not in (None, _no_change) else \
-            ("zero" if row.forward is _no_change else "no")
-        lines.append(f"| `{_written(row)}` | {math_form} | {gradient} | {forward} |")
+        forward = "zero" if row.forward is _no_change else \
+            ("yes" if row.forward is not None else "no")
+        cells = [f"`{show(example, 'numpy')}`", show(example), gradient, forward]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
 
 
-def operations_help() -> str:
-    """For ``mcv derive --help``: the operations with a gradient rule, and those without."""
-    def names(rows):
-        return ", ".join(sorted({_written(r) for r in rows}))
-    rows = list(RULES.values())
-    return ("operations with a gradient rule: " + names(r for r in rows if _differentiable(r))
-            + "\npiecewise constant (gradient zero): "
-            + names(r for r in rows if r.pullback is CONSTANT)
-            + "\nno rule yet: " + names(r for r in rows if r.pullback is None))
+def operations_help(width: int = 88) -> str:
+    """For ``mcv derive --help``: the operations with a gradient rule, the piecewise-constant
+    ones, and those without, each as numpy code, wrapped between items at ``width``."""
+    from mcv.derive import show
+
+    groups = {"operations with a gradient rule": _differentiable,
+              "piecewise constant (gradient zero)": lambda r: r.pullback is CONSTANT,
+              "no rule yet": lambda r: r.pullback is None}
+    lines = []
+    for title, belongs in groups.items():
+        items = sorted({show(_example(r), "numpy") for r in RULES.values() if belongs(r)})
+        line = title + ":"
+        for item in items:
+            if len(line) + len(item) + 2 > width:
+                lines.append(line)
+                line = " "
+            line += " " + item + ("," if item != items[-1] else "")
+        lines.append(line)
+    return "\n".join(lines)
