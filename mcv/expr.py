@@ -643,6 +643,8 @@ def _evaluate(node: Node, values, memo, exact: bool = False):
         row = RULES[node.op]
         function = row.sympy if exact and row.sympy else row.evaluate
         result = function(*operands, **node.attrs)
+        if exact and np.ndim(result) == 0 and isinstance(result, np.ndarray):
+            result = result[()]  # the sympy expression itself: sympify makes a 0-d Array
     memo[key] = result
     return result
 

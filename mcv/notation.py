@@ -271,6 +271,9 @@ def code_power(p, n):
 
 
 def code_matrix_product(p, n):
+    """a @ b; np.dot with a scalar operand stays a call (@ refuses scalars)."""
+    if n.op == "dot" and not all(a.shape for a in n.args):
+        return code_call(p, n)
     return p.wrap(n.args[0], PRODUCT) + " @ " + p.wrap(n.args[1], UNARY), PRODUCT
 
 

@@ -113,9 +113,17 @@ def exact_agreement(loss: Node, name: str, gradient: Node, shapes: dict) -> str:
         return "not available (the loss uses functions sympy cannot take through numpy)"
     for index in np.ndindex(*shapes[name]):
         difference = sp.diff(value, symbols[name][index]) - exact(claimed[index])
-        if sp.expand(sp.together(difference)) != 0:
+        if sp.expand(sp.together(difference)) != 0 and not _zero_with_signs(difference):
             return "disagrees"
     return "agrees"
+
+
+def _zero_with_signs(difference) -> bool:
+    """expand cannot cancel sign(−e) against sign(e), or x |x| against x² sign(x); simplify
+    can (tried only where Abs or sign occurs: it is slow)."""
+    import sympy as sp
+
+    return difference.has(sp.Abs, sp.sign) and sp.simplify(difference) == 0
 
 
 def hessian_matrix(hmap: Node, name: str, direction: str, values: dict) -> np.ndarray:
