@@ -30,7 +30,7 @@ from typing import Callable
 from mcv import simplify
 from mcv.expr import Node
 from mcv.notation import ATOM, VOCABULARY
-from mcv.rules import CONSTANT, LEAVES, RULES, NoRule
+from mcv.rules import LEAVES, RULES, NoRule
 from mcv.simplify import add, const, mul, ones, reduce_to
 
 __all__ = ["gradient", "gradients", "hessian_map", "differential", "show", "NoRule", "steps",

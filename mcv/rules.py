@@ -149,13 +149,9 @@ def _linear(node, d, b):
 
 def _multilinear(node, d, b):
     """dC of an operation linear in each operand: the product rule, one term per operand."""
-    total = None
-    for k, x in enumerate(d):
-        if x is not None:
-            args = [*node.args[:k], x, *node.args[k + 1:]]
-            term = b.apply(node.op, *args, **node.attrs)
-            total = term if total is None else b.add(total, term)
-    return total
+    return _sum_of([None if x is None else
+                    b.apply(node.op, *node.args[:k], x, *node.args[k + 1:], **node.attrs)
+                    for k, x in enumerate(d)], b)
 
 
 def _sum_of(terms, b):
@@ -182,27 +178,26 @@ def _by_factors(factors):
     return pullback, forward
 
 
-def _sympy_entrywise(name: str):
-    def apply(a):
-        import sympy
-        return np.vectorize(getattr(sympy, name), otypes=[object])(np.asarray(a, dtype=object))
-    return apply
-
-
 def _sympy_of(function):
-    """An entrywise function written with sympy's names (``s``), applied to each entry."""
+    """An entrywise function written with sympy's names (``s``), applied to each entry
+    (sympy is imported only when an exact comparison runs: it is optional)."""
     def apply(*arrays):
         import sympy
         return np.vectorize(lambda *x: function(sympy, *x), otypes=[object])(*arrays)
     return apply
 
 
+def _sympy_entrywise(name: str):
+    """sympy's function ``name`` (exp, Abs, ...) entry by entry."""
+    return _sympy_of(lambda s, x: getattr(s, name)(x))
+
+
 # ------------------------------------------------------------- entrywise, one operand
 
-def _entrywise(name, f, derivative, latex, sympy, code=None, numpy_name=None):
+def _entrywise(name, f, derivative, latex, sympy, code=None):
     """C = h(A) entrywise; ``derivative(A, C, b)`` is h′ written with A and C."""
     pullback, forward = _by_factors(lambda node, b: [derivative(node.args[0], node, b)])
-    return Rule(name, sh.same_shape, f, numpy=numpy_name or name, sympy=sympy,
+    return Rule(name, sh.same_shape, f, numpy=name, sympy=sympy,
                 pullback=pullback, forward=forward, latex=latex, code=code)
 
 

@@ -15,16 +15,12 @@ from __future__ import annotations
 import numpy as np
 
 from mcv.expr import Node
+from mcv.notation import number_text
 from mcv.rules import RULES, ShapeError
 
 __all__ = ["const", "is_zero", "value", "same", "add", "sub", "neg", "mul", "div", "power",
            "transpose", "matmul", "outer", "call", "apply", "eye", "ones", "reduce_to",
-           "spread", "number_text"]
-
-
-def number_text(value: float) -> str:
-    """A number as a person writes it: 2, not 2.0."""
-    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
+           "spread"]
 
 
 def const(number: float, shape=()) -> Node:
