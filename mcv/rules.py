@@ -32,8 +32,8 @@ from mcv import notation as nt
 from mcv import shapes as sh
 from mcv.shapes import ShapeError, broadcast
 
-__all__ = ["Rule", "Leaf", "RULES", "LEAVES", "ShapeError", "broadcast", "NoRule", "NoExactForm",
-           "operations_table", "operations_help", "count"]
+__all__ = ["Rule", "Leaf", "RULES", "LEAVES", "CONSTANT", "ShapeError", "broadcast", "NoRule",
+           "NoExactForm", "EXACT_INVERSE_MAX", "operations_table", "operations_help", "count"]
 
 
 class NoRule(Exception):
@@ -83,13 +83,13 @@ class Rule:
     method: bool = False               # also written x.<numpy>(...)
     symbol: str | None = None          # the Python operator of an operator row
     sympy: Callable | None = None      # evaluation on arrays of sympy expressions
-    pullback: Callable | None = None
-    forward: Callable | None = None
+    pullback: Callable | None = None   # (node, C̄, b) -> [(operand, share of C̄)]
+    forward: Callable | None = None    # (node, [dA or None, ...], b) -> dC or None (zero)
     math: str | Callable | None = None
     latex: str | Callable | None = None
     code: str | Callable | None = None
-    precedence: int = nt.ATOM
-    cost: Callable = _entrywise_cost
+    precedence: int = nt.ATOM          # of a template's result (notation.PRECEDENCE)
+    cost: Callable = _entrywise_cost   # (operand shapes, shape, keywords) -> multiply-adds
     no_rule: str = ""
 
     def form(self, style: str):
@@ -399,23 +399,25 @@ def _sum_attrs(node) -> dict:
 
 
 def _variance_pullback(node, g, b):
-    """C = Σ (A − Ā)² / (N − ddof): Ā += spread(C̄) ⊙ 2 (A − mean) / (N − ddof); for std
-    C = √var, so C̄ is divided by 2 C first."""
+    """var = Σ (A − mean)² / (N − ddof): Ā = spread(C̄) ⊙ 2 (A − mean) / (N − ddof); and
+    std = √var: Ā = spread(C̄ ⊘ C) ⊙ (A − mean) / (N − ddof)."""
     centred, divisor = _centred(node, b)
     if node.op == "std":
-        g = b.div(g, b.mul(b.const(2), node))
+        g, divisor = b.div(g, node), 2 * divisor
     share = b.mul(_spread_of(node, g, b), b.mul(b.const(2 / divisor), centred))
     return [(node.args[0], share)]
 
 
 def _variance_forward(node, d, b):
-    """dC = 2 Σ (A − mean) ⊙ dA / (N − ddof) (Σ (A − mean) = 0 drops d mean); std: / 2C."""
+    """dvar = 2 Σ (A − mean) ⊙ dA / (N − ddof) (Σ (A − mean) = 0 drops d mean);
+    dstd = dvar / (2 std)."""
     if d[0] is None:
         return None
     centred, divisor = _centred(node, b)
-    change = b.mul(b.const(2 / divisor), b.call("sum", b.mul(centred, d[0]),
-                                                   **_sum_attrs(node)))
-    return b.div(change, b.mul(b.const(2), node)) if node.op == "std" else change
+    total = b.call("sum", b.mul(centred, d[0]), **_sum_attrs(node))
+    if node.op == "std":
+        return b.div(b.mul(b.const(1 / divisor), total), node)
+    return b.mul(b.const(2 / divisor), total)
 
 
 def _variance(a, axis=None, ddof=0, keepdims=False):

@@ -253,3 +253,16 @@ def test_the_exact_proof_rejects_a_wrong_gradient_with_signs():
     wrong = parse("np.outer(np.sign(W @ u + v), u)", typed)
     assert exact_agreement(loss, "W", right, typed) == "agrees"
     assert exact_agreement(loss, "W", wrong, typed) == "disagrees"
+
+
+def test_help_lists_the_operations_from_the_rows(capsys):
+    assert derive("--help") == 0
+    out = capsys.readouterr().out
+    assert "operations with a gradient rule:" in out and "np.var(A)" in out
+    assert "no rule yet: np.linalg.cholesky(A), np.linalg.eigvalsh(A)" in out
+
+
+def test_np_var_and_std_are_derived_with_ddof_and_axis(capsys):
+    code, out = derived(capsys, "--loss", "np.sum(np.var(X, axis=0, ddof=1)) + X.std()",
+                        "--wrt", "X", "--shape", "X=4x3")
+    assert code == 0 and out["X"]["verified"] and out["X"]["exact"] == "agrees"
