@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mcv.rules import ELEMENTWISE, REDUCTIONS, RULES, ShapeError
+from mcv.rules import LEAVES, RULES, ShapeError
 
 __all__ = ["Node", "Limits", "UsageError", "EvaluationError", "parse", "evaluate",
+           "evaluate_exact",
            "NUMPY_FUNCTIONS", "ALLOWED", "size_of"]
 
 
@@ -92,36 +93,23 @@ def size_of(shape: tuple[int, ...]) -> int:
     return math.prod(shape)
 
 
-#: The numpy functions an expression may call, by the name written after ``np.``.
-NUMPY_FUNCTIONS = frozenset(
-    {name for name in ELEMENTWISE if name != "sigmoid"}
-    | set(REDUCTIONS) | {
-        "maximum", "minimum", "logaddexp", "heaviside", "where", "clip", "matmul", "dot",
-        "inner", "outer", "kron", "einsum", "transpose", "reshape", "trace", "diag",
-        "ones_like", "zeros_like", "eye", "ones", "zeros", "array", "add", "subtract",
-        "multiply", "divide", "power", "linalg.norm", "linalg.inv", "linalg.pinv",
-        "linalg.det", "linalg.slogdet", "linalg.solve", "linalg.cholesky", "linalg.eigvalsh"})
+#: The row of each numpy function an expression may call, by the name written after ``np.``.
+_BY_NUMPY = {row.numpy: row for row in RULES.values() if row.numpy}
+#: The numpy functions an expression may call: the rows', and those the parser builds
+#: itself (constant arrays, np.array of expressions, np.inner as dot, slogdet's parts).
+NUMPY_FUNCTIONS = frozenset(_BY_NUMPY) | {"eye", "ones", "zeros", "array", "inner",
+                                         "linalg.slogdet"}
+_REDUCING_METHODS = " ".join(f".{row.numpy}" for row in RULES.values()
+                             if row.method and "axis" in row.keywords)
 ALLOWED = ("numbers, np.pi, np.e, the declared variables, np.<function> calls, the methods "
-           ".sum .mean .max .min .prod .reshape .dot, .T, + - * / ** @, comparisons, unary "
-           "minus and constant subscripts")
+           f"{_REDUCING_METHODS} .reshape .dot, .T, + - * / ** @, comparisons, unary minus "
+           "and constant subscripts")
 
 _BINARY_OPERATORS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
                      ast.Pow: "pow", ast.MatMult: "matmul"}
 _COMPARE_OPERATORS = {ast.Gt: "gt", ast.GtE: "ge", ast.Lt: "lt", ast.LtE: "le",
                       ast.Eq: "eq", ast.NotEq: "ne"}
-_NUMPY_ALIASES = {"add": "add", "subtract": "sub", "multiply": "mul", "divide": "div",
-                  "power": "pow", "linalg.inv": "inv", "linalg.pinv": "pinv",
-                  "linalg.det": "det", "linalg.solve": "solve",
-                  "linalg.cholesky": "cholesky", "linalg.eigvalsh": "eigvalsh",
-                  "linalg.norm": "norm"}
-_ARITY = {**{name: 1 for name in ELEMENTWISE}, "maximum": 2, "minimum": 2, "logaddexp": 2,
-          "heaviside": 2, "add": 2, "sub": 2, "mul": 2, "div": 2, "pow": 2, "where": 3,
-          "clip": 3, "matmul": 2, "dot": 2, "outer": 2, "kron": 2, "transpose": 1,
-          "trace": 1, "diag": 1, "inv": 1, "pinv": 1, "det": 1, "solve": 2, "cholesky": 1,
-          "eigvalsh": 1, "ones_like": 1, "zeros_like": 1, "norm": 1, **dict.fromkeys(REDUCTIONS, 1)}
-_KEYWORDS = {**dict.fromkeys(REDUCTIONS, ("axis", "keepdims")),
-             "norm": ("ord", "axis", "keepdims")}
-_METHODS = {"sum", "mean", "max", "min", "prod", "reshape", "dot", "transpose", "trace"}
+_METHODS = {row.numpy for row in RULES.values() if row.method} | {"reshape"}
 #: Python built-ins people type, and what to write instead.
 _BUILTIN_REWRITES = {"sum": "np.sum(...)", "abs": "np.abs(...)", "max": "np.max(...) or "
                      "np.maximum(a, b)", "min": "np.min(...) or np.minimum(a, b)",
@@ -455,6 +443,9 @@ class _Builder:
             if isinstance(tree, ast.Tuple) and all(_integer(e) is not None for e in tree.elts):
                 return tuple(_integer(e) for e in tree.elts)
             return _integer(tree) if _integer(tree) is not None else _BAD
+        if name == "ddof":
+            count = _integer(tree)
+            return count if count is not None and count >= 0 else _BAD
         if name == "keepdims":
             return tree.value if isinstance(tree, ast.Constant) and \
                 isinstance(tree.value, bool) else _BAD
@@ -471,19 +462,15 @@ class _Builder:
             shape_args = tree.args[0].elts if len(tree.args) == 1 and \
                 isinstance(tree.args[0], ast.Tuple) else tree.args
             return self.reshape(self.visit(owner), shape_args, source)
-        if attr in ("dot",):
-            return self.make("dot", [self.visit(owner), *map(self.visit, tree.args)], source) \
-                if len(tree.args) == 1 else self.refuse(f"'{source}'", "a.dot(b)")
-        if attr == "transpose" and not tree.args:
-            return self.make("transpose", [self.visit(owner)], source)
-        if attr == "trace" and not tree.args:
-            return self.make("trace", [self.visit(owner)], source)
-        if attr in REDUCTIONS and not tree.args:
-            keywords = self.keywords(tree, ("axis", "keepdims"))
-            value = self.visit(owner)
-            return None if keywords is None else self.make(attr, [value], source, **keywords)
-        self.refuse(f"the call '{source}'", f"np.{attr}(...) with the array as first argument")
-        return None
+        row = _BY_NUMPY[attr]
+        if len(tree.args) != row.arity - 1:  # a.dot(b); the others take keywords only
+            self.refuse(f"'{source}'", "a.dot(b)") if attr == "dot" else \
+                self.refuse(f"the call '{source}'",
+                            f"np.{attr}(...) with the array as first argument")
+            return None
+        keywords = self.keywords(tree, row.keywords)
+        operands = [self.visit(owner), *map(self.visit, tree.args)]
+        return None if keywords is None else self.make(row.name, operands, source, **keywords)
 
     def reshape(self, value, shape_args, source):
         sizes = [_integer(a) for a in shape_args]
@@ -501,24 +488,23 @@ class _Builder:
         return self.make("reshape", [value], source, newshape=tuple(sizes))
 
     def function(self, name, tree, source):
-        op = _NUMPY_ALIASES.get(name, name)
         args = tree.args
-        if op == "linalg.slogdet":  # reached only without a subscript
+        if name == "linalg.slogdet":  # reached only without a subscript
             self.refuse(f"'{source}' (a pair: sign and log|det|)", "np.linalg.slogdet(A)[1]")
             return None
-        if op in ("eye", "ones", "zeros"):
-            return self.constant_array(op, tree, source)
-        if op == "array":
+        if name in ("eye", "ones", "zeros"):
+            return self.constant_array(name, tree, source)
+        if name == "array":
             return self.array(tree, source)
-        if op == "einsum":
+        if name == "einsum":
             return self.einsum(tree, source)
-        if op == "reshape":
+        if name == "reshape":
             if len(args) != 2:
                 self.refuse(f"'{source}'", "np.reshape(a, (3, 4))")
                 return None
             shape_args = args[1].elts if isinstance(args[1], ast.Tuple) else [args[1]]
             return self.reshape(self.visit(args[0]), shape_args, source)
-        if op == "inner":
+        if name == "inner":
             left, right = map(self.visit, args) if len(args) == 2 else (None, None)
             if left is not None and right is not None and (len(left.shape) > 1
                                                            or len(right.shape) > 1):
@@ -526,26 +512,23 @@ class _Builder:
                             "a @ b.T or np.einsum")
                 return None
             return self.make("dot", [left, right], source)
-        if op == "transpose" and len(args) > 1:
+        if name == "transpose" and len(args) > 1:
             self.refuse(f"np.transpose with axes in '{source}'", "np.einsum('ijk->kji', a)")
             return None
-        if op == "norm" and 2 <= len(args) <= 3:  # np.linalg.norm(x, ord, axis)
-            extra = [ast.keyword(k, v) for k, v in zip(("ord", "axis"), args[1:])]
+        row = _BY_NUMPY[name]
+        if row.positional and 2 <= len(args) <= 1 + len(row.positional):  # np.sum(x, 0)
+            extra = [ast.keyword(k, v) for k, v in zip(row.positional, args[1:])]
             tree = ast.Call(tree.func, args[:1], [*extra, *tree.keywords])
             args = tree.args
-        if op in REDUCTIONS and len(args) == 2:  # np.sum(x, 0)
-            tree = ast.Call(tree.func, args[:1], [ast.keyword("axis", args[1]), *tree.keywords])
-            args = tree.args
-        arity = _ARITY[op]
-        if len(args) != arity:
+        if len(args) != row.arity:
             self.refuse(f"'{source}' with {len(args)} arguments",
-                        f"np.{name} with {arity} argument{'s' * (arity > 1)}")
+                        f"np.{name} with {row.arity} argument{'s' * (row.arity > 1)}")
             return None
-        keywords = self.keywords(tree, _KEYWORDS.get(op, ()))
+        keywords = self.keywords(tree, row.keywords)
         operands = [self.visit(a) for a in args]
         if keywords is None:
             return None
-        return self.make(op, operands, source, **keywords)
+        return self.make(row.name, operands, source, **keywords)
 
     def constant_array(self, op, tree, source):
         sizes = [_integer(a) for a in (tree.args[0].elts if tree.args and isinstance(
@@ -620,17 +603,9 @@ def _precedence_hint(op, args, source) -> str:
 
 def _work(op, args, shape, attrs) -> int:
     """Multiply-adds of one evaluation of the node (an estimate from the shapes)."""
-    if op in ("matmul", "dot") and args and args[0].shape and args[1].shape:
-        return size_of(shape) * args[0].shape[-1]
-    if op == "einsum":
-        sizes = {}
-        for term, a in zip(attrs["subscripts"].split("->")[0].split(","), args):
-            sizes.update(zip(term, a.shape))
-        return math.prod(sizes.values())
-    if op in ("inv", "det", "logabsdet", "signdet", "solve", "cholesky", "eigvalsh", "pinv"):
-        n = args[0].shape[0] if args[0].shape else 1
-        return n ** 3 + size_of(shape)
-    return size_of(shape) + sum(size_of(a.shape) for a in args)
+    if op in LEAVES:
+        return size_of(shape)
+    return RULES[op].cost([a.shape for a in args], shape, attrs)
 
 
 # ---------------------------------------------------------------------------- evaluating
@@ -657,25 +632,25 @@ def evaluate(node: Node, values: dict[str, np.ndarray]):
         raise EvaluationError(str(error)) from None
 
 
-def _evaluate(node: Node, values, memo):
+def _evaluate(node: Node, values, memo, exact: bool = False):
     key = id(node)
     if key in memo:
         return memo[key]
-    op = node.op
-    if op == "var":
-        result = values[node.attrs["name"]]
-    elif op == "const":
-        result = node.attrs["value"]
-    elif op in ("eye", "ones", "zeros"):
-        result = {"eye": lambda s: np.eye(*s), "ones": np.ones, "zeros": np.zeros}[op](
-            node.attrs["shape"])
+    if node.op in LEAVES:
+        result = LEAVES[node.op].evaluate(node.attrs, values)
     else:
-        operands = [_evaluate(a, values, memo) for a in node.args]
-        if op == "index":
-            result = np.asarray(operands[0])[node.attrs["key"]]
-        elif op == "stack":
-            result = np.stack([np.asarray(o) for o in operands])
-        else:
-            result = RULES[op].evaluate(*operands, **node.attrs)
+        operands = [_evaluate(a, values, memo, exact) for a in node.args]
+        row = RULES[node.op]
+        function = row.sympy if exact and row.sympy else row.evaluate
+        result = function(*operands, **node.attrs)
+        if exact and np.ndim(result) == 0 and isinstance(result, np.ndarray):
+            result = result[()]  # the sympy expression itself: sympify makes a 0-d Array
     memo[key] = result
     return result
+
+
+def evaluate_exact(node: Node, values: dict):
+    """Evaluate at arrays of sympy expressions, with each row's sympy form where numpy
+    cannot take sympy through (exp, det, inv, ...). Raises whatever sympy or numpy raises
+    (:mod:`mcv.prove` reports it as "not available")."""
+    return _evaluate(node, values, {}, exact=True)

@@ -1,9 +1,9 @@
 """Prove a derived gradient before it is shown: numeric checks at random points that satisfy
 the declarations, and an exact entry-by-entry comparison with sympy where sympy can expand
-the loss. :func:`derive` is the library's one call for "derive, show, prove" (the command
+the loss. :func:`derive_and_prove` is the library's one call for "derive, show, prove" (the command
 ``mcv derive`` and the chapter "Let the book derive it" use it).
 
-    >>> result = derive("np.sum((W @ u - v)**2)", "W", {"W": "3x4", "u": "4", "v": "3"})
+    >>> result = derive_and_prove("np.sum((W @ u - v)**2)", "W", {"W": "3x4", "u": "4", "v": "3"})
     >>> result["W"]["math"], result["W"]["verified"], result["W"]["exact"]
     ('2 (W u − v) uᵀ', True, 'agrees')
 """
@@ -15,15 +15,17 @@ import numpy as np
 from mcv.checks import check_gradient, check_hessian
 from mcv.declare import draw, parse_declaration, symmetric_view
 from mcv.derive import gradients, show, size, steps
-from mcv.expr import EvaluationError, Node, evaluate, parse
+from mcv.expr import EvaluationError, Node, evaluate, evaluate_exact, parse
+from mcv.rules import NoExactForm
 
-__all__ = ["derive", "prove", "prove_hessian", "exact_agreement", "EXACT_MAX_ENTRIES"]
+__all__ = ["derive_and_prove", "prove", "prove_hessian", "exact_agreement",
+           "EXACT_MAX_ENTRIES"]
 
 #: Exact comparison with sympy only at sizes where it is quick (entries of all variables).
 EXACT_MAX_ENTRIES = 40
 
 
-def derive(loss: str, wrt, shapes: dict[str, str], *, points: int = 3, seed: int = 0) -> dict:
+def derive_and_prove(loss: str, wrt, shapes: dict[str, str], *, points: int = 3, seed: int = 0) -> dict:
     """Derive, show and prove the gradient of ``loss`` in each variable of ``wrt``.
 
     ``shapes`` declares each variable as on the command line without the name: ``"3x4"``,
@@ -102,16 +104,26 @@ def exact_agreement(loss: Node, name: str, gradient: Node, shapes: dict) -> str:
     def exact(e):
         return sp.nsimplify(sp.sympify(e), rational=True)  # 2.0 -> 2: expand can cancel
     try:
-        value = exact(evaluate(loss, symbols))
-        claimed = np.broadcast_to(np.asarray(evaluate(gradient, symbols), dtype=object),
-                                  shapes[name])
-    except Exception:  # noqa: BLE001 (a numpy-only function met a sympy symbol: exp, inv)
+        value = exact(evaluate_exact(loss, symbols))
+        claimed = np.broadcast_to(np.asarray(evaluate_exact(gradient, symbols),
+                                             dtype=object), shapes[name])
+    except NoExactForm as reason:
+        return f"not available ({reason})"
+    except Exception:  # noqa: BLE001 (an operation with no sympy form met a sympy symbol)
         return "not available (the loss uses functions sympy cannot take through numpy)"
     for index in np.ndindex(*shapes[name]):
         difference = sp.diff(value, symbols[name][index]) - exact(claimed[index])
-        if sp.expand(sp.together(difference)) != 0:
+        if sp.expand(sp.together(difference)) != 0 and not _zero_with_signs(difference):
             return "disagrees"
     return "agrees"
+
+
+def _zero_with_signs(difference) -> bool:
+    """expand cannot cancel sign(−e) against sign(e), or x |x| against x² sign(x); simplify
+    can (tried only where Abs or sign occurs: it is slow)."""
+    import sympy as sp
+
+    return difference.has(sp.Abs, sp.sign) and sp.simplify(difference) == 0
 
 
 def hessian_matrix(hmap: Node, name: str, direction: str, values: dict) -> np.ndarray:

@@ -47,6 +47,9 @@ CONSTRUCTS = {
     "3-D": ("np.sum(T, axis=(0, 2))", np.sum(T, axis=(0, 2))),
     "dot method": ("u.dot(u)", u.dot(u)),
     "positional axis": ("np.sum(W, 0)", np.sum(W, 0)),
+    "var with ddof and axis": ("np.var(W, axis=1, ddof=1) + W.var(axis=0)[:3]",
+                               np.var(W, axis=1, ddof=1) + W.var(axis=0)[:3]),
+    "std, positional axis": ("np.std(Z, 0, keepdims=True)", np.std(Z, 0, keepdims=True)),
 }
 
 
@@ -61,6 +64,9 @@ def test_each_construct_evaluates_as_numpy_does_with_the_inferred_shape(name):
 
 HOSTILE_VARIANTS = [
     ("np.sum(u, keepdims=u)", "the keyword argument 'keepdims=u'"),
+    ("np.var(u, ddof=-1)", "the keyword argument 'ddof=-1'"),
+    ("np.var(u, ddof=4)", "ddof=4 leaves no degrees of freedom"),
+    ("np.std(u, ddof=u)", "the keyword argument 'ddof=u'"),
     ("np.linalg.norm(u, ord='x')", "the keyword argument 'ord='x''"),
     ("np.where(u > 0, u)", "with 2 arguments"),
     ("np.einsum(u, u)", "constant subscripts"),

@@ -25,6 +25,7 @@ from mcv.derive import NoRule, gradients, hessian_map, show, size, steps
 from mcv.expr import UsageError
 from mcv.problem import Problem
 from mcv.prove import hessian_matrix, prove, prove_hessian
+from mcv.rules import operations_help
 
 __all__ = ["add_parser", "run"]
 
@@ -38,7 +39,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                     "proved, 2: bad usage or no rule for an operation, 3: the engine failed "
                     "its own check (a bug: please report it).",
         epilog='example:\n  mcv derive --loss "np.sum((W @ u - v)**2)" --wrt W '
-               "--shape W=3x4 --shape u=4 --shape v=3 --steps")
+               "--shape W=3x4 --shape u=4 --shape v=3 --steps\n\n"
+               + operations_help())
     parser.add_argument("--loss", required=True, help='the loss, e.g. "np.sum((W @ u - v)**2)"')
     parser.add_argument("--wrt", action="append", required=True, metavar="NAME",
                         help="a variable to differentiate by; repeat for several")

@@ -226,3 +226,43 @@ def test_an_internal_error_is_exit_4_with_no_traceback(monkeypatch, capsys):
     assert derive(*FROBENIUS, "--wrt", "W") == 4
     err = capsys.readouterr().err
     assert "internal error in mcv" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------ exact proof through the rows' sympy
+
+@pytest.mark.parametrize("loss, shapes", [
+    ("np.sum(np.exp(W) * np.log(1 + W**2))", {"W": "2x3"}),
+    ("np.sum(np.abs(W @ u - v))", {"W": "2x3", "u": "3", "v": "2"}),
+    ("np.sum(np.sqrt(1 + W**2))", {"W": "2x3"}),
+    ("np.linalg.norm(W @ u - v)", {"W": "2x3", "u": "3", "v": "2"}),
+    ("np.linalg.det(X) + np.sum(np.linalg.inv(X) @ A)", {"X": "3x3", "A": "3x2"}),
+    ("np.var(W, axis=1, ddof=1).sum() + np.std(W)", {"W": "2x3"}),
+])
+def test_the_exact_proof_runs_where_sympy_used_to_be_unavailable(loss, shapes):
+    from mcv.prove import derive_and_prove
+    wrt = next(iter(shapes))
+    result = derive_and_prove(loss, wrt, shapes)[wrt]
+    assert result["verified"] and result["exact"] == "agrees", result
+
+
+def test_the_exact_proof_rejects_a_wrong_gradient_with_signs():
+    from mcv.prove import exact_agreement
+    typed = {"W": (2, 3), "u": (3,), "v": (2,)}
+    loss = parse("np.sum(np.abs(W @ u - v))", typed)
+    right = gradient(loss, "W", typed)
+    wrong = parse("np.outer(np.sign(W @ u + v), u)", typed)
+    assert exact_agreement(loss, "W", right, typed) == "agrees"
+    assert exact_agreement(loss, "W", wrong, typed) == "disagrees"
+
+
+def test_help_lists_the_operations_from_the_rows(capsys):
+    assert derive("--help") == 0
+    out = capsys.readouterr().out
+    assert "operations with a gradient rule:" in out and "np.var(A)" in out
+    assert "no rule yet: np.linalg.cholesky(A), np.linalg.eigvalsh(A)" in out
+
+
+def test_np_var_and_std_are_derived_with_ddof_and_axis(capsys):
+    code, out = derived(capsys, "--loss", "np.sum(np.var(X, axis=0, ddof=1)) + X.std()",
+                        "--wrt", "X", "--shape", "X=4x3")
+    assert code == 0 and out["X"]["verified"] and out["X"]["exact"] == "agrees"

@@ -1,0 +1,339 @@
+"""The smart constructors: the one simplifier of :mod:`mcv.derive`.
+
+Every expression the engine builds (adjoints, differentials, the printer's xᵀA as Aᵀx) is
+made by these functions, which simplify as they go: zeros and ones dropped, double
+transposes and negations cancelled, transposes pushed through products to the leaves,
+constants folded, like terms collected (``a + a`` is ``2 a``). The rows of
+:data:`mcv.rules.RULES` receive this module as the argument ``b`` of their pullback and
+forward rules (``b.mul(g, b.transpose(B))``), so :mod:`mcv.rules` does not import it and
+there is no import cycle: this module reads the rows' shape rules, the rows call these
+constructors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcv.expr import Node
+from mcv.notation import number_text
+from mcv.rules import RULES, ShapeError
+
+__all__ = ["const", "is_zero", "value", "same", "add", "sub", "neg", "mul", "div", "power",
+           "transpose", "matmul", "outer", "call", "apply", "eye", "ones", "reduce_to",
+           "spread"]
+
+
+def const(number: float, shape=()) -> Node:
+    """The number, or an array of ``shape`` filled with it."""
+    number = float(number)
+    if shape == ():
+        return Node("const", (), {"value": number}, (), number_text(number))
+    if number == 0:
+        return Node("zeros", (), {"shape": tuple(shape)}, tuple(shape), "0")
+    return mul(const(number), ones(shape))
+
+
+def ones(shape) -> Node:
+    """𝟙 of ``shape``."""
+    return Node("ones", (), {"shape": tuple(shape)}, tuple(shape), "1")
+
+
+def is_zero(n: Node) -> bool:
+    return n.op == "zeros" or (n.op == "const" and n.attrs["value"] == 0)
+
+
+def value(n: Node):
+    """The number a constant node holds, None for any other node."""
+    return n.attrs["value"] if n.op == "const" else None
+
+
+def _make(op: str, args, **attrs) -> Node:
+    try:
+        shape = RULES[op].shape(*(a.shape for a in args), **attrs)
+    except ShapeError as error:  # an engine bug: a rule built ill-shaped terms
+        raise AssertionError(f"derive built {op} of {[a.shape for a in args]}: {error}")
+    return Node(op, tuple(args), attrs, tuple(shape), op)
+
+
+def same(a: Node, b: Node) -> bool:
+    """Structural equality (the same expression, not only the same object)."""
+    if a is b:
+        return True
+    return (a.op == b.op and a.shape == b.shape and a.attrs == b.attrs
+            and len(a.args) == len(b.args) and all(map(same, a.args, b.args)))
+
+
+def add(a: Node, b: Node) -> Node:
+    shape = tuple(np.broadcast_shapes(a.shape, b.shape))
+    if is_zero(a) and b.shape == shape:
+        return b
+    if is_zero(b) and a.shape == shape:
+        return a
+    if value(a) is not None and value(b) is not None:
+        return const(value(a) + value(b))
+    a, b = _canonical(a), _canonical(b)
+    if a.op == "outer" and b.op == "outer" and a.shape == b.shape:
+        if same(a.args[1], b.args[1]):  # p rᵀ + q rᵀ = (p + q) rᵀ
+            return outer(add(a.args[0], b.args[0]), a.args[1])
+        if same(a.args[0], b.args[0]):
+            return outer(a.args[0], add(a.args[1], b.args[1]))
+    if a.op == "matmul" and b.op == "matmul" and a.shape == b.shape:
+        if same(a.args[1], b.args[1]):  # P x + Q x = (P + Q) x
+            return matmul(add(a.args[0], b.args[0]), a.args[1])
+        if same(a.args[0], b.args[0]):  # P x + P y = P (x + y)
+            return matmul(a.args[0], add(a.args[1], b.args[1]))
+    terms = _terms(a) + _terms(b)
+    collected: list[list] = []
+    for k, rest in terms:  # like terms: the same expression up to a numeric factor
+        for entry in collected:
+            if same(entry[1], rest):
+                entry[0] += k
+                break
+        else:
+            collected.append([k, rest])
+    collected = [(k, rest) for k, rest in collected if k != 0]
+    if len(collected) == len(terms):
+        kb, rb = _split_factor(b)
+        return _make("sub", [a, mul(const(-kb), rb)]) if kb < 0 else _make("add", [a, b])
+    if not collected:
+        return const(0, shape) if shape else const(0)
+    result = mul(const(collected[0][0]), collected[0][1])
+    for k, rest in collected[1:]:
+        result = _make("sub", [result, mul(const(-k), rest)]) if k < 0 else \
+            _make("add", [result, mul(const(k), rest)])
+    return result
+
+
+def _canonical(a: Node) -> Node:
+    """A forward node in the engine's form (xᵀA as Aᵀx), so like terms can be found."""
+    if a.op == "matmul" and len(a.args[0].shape) == 1 and len(a.args[1].shape) == 2:
+        return matmul(*a.args)
+    return a
+
+
+def _terms(a: Node) -> list[tuple[float, Node]]:
+    """a as a list of (number, expression) terms of a sum."""
+    if a.op == "add":
+        return _terms(a.args[0]) + _terms(a.args[1])
+    if a.op == "sub":
+        return _terms(a.args[0]) + [(-k, r) for k, r in _terms(a.args[1])]
+    return [_split_factor(a)]
+
+
+def sub(a: Node, b: Node) -> Node:
+    if is_zero(b) and a.shape == np.broadcast_shapes(a.shape, b.shape):
+        return a
+    if is_zero(a):
+        return neg(b) if b.shape == np.broadcast_shapes(a.shape, b.shape) else \
+            _make("sub", [a, b])
+    if b.op == "neg":
+        return add(a, b.args[0])
+    if same(a, b):
+        return const(0, a.shape)
+    return _make("sub", [a, b])
+
+
+def neg(a: Node) -> Node:
+    if a.op == "neg":
+        return a.args[0]
+    if value(a) is not None:
+        return const(-value(a))
+    if is_zero(a):
+        return a
+    if a.op == "mul" and value(a.args[0]) is not None:
+        return mul(const(-value(a.args[0])), a.args[1])
+    if a.op == "sub":
+        return _make("sub", [a.args[1], a.args[0]])
+    return _make("neg", [a])
+
+
+def _split_factor(a: Node) -> tuple[float, Node]:
+    """(k, rest) with a = k · rest and k a number."""
+    if a.op == "mul" and value(a.args[0]) is not None:
+        return value(a.args[0]), a.args[1]
+    if a.op == "neg":
+        k, rest = _split_factor(a.args[0])
+        return -k, rest
+    return 1.0, a
+
+
+def mul(a: Node, b: Node) -> Node:
+    """Entrywise (broadcast) product; a scalar factor is kept in front."""
+    shape = tuple(np.broadcast_shapes(a.shape, b.shape))
+    if is_zero(a) or is_zero(b):
+        return const(0, shape)
+    if value(b) is not None and value(a) is None:
+        a, b = b, a
+    if value(a) is not None:
+        k = value(a)
+        if value(b) is not None:
+            return const(k * value(b))
+        if k == 1 and b.shape == shape:
+            return b
+        if k == -1 and b.shape == shape:
+            return neg(b)
+        kb, rest = _split_factor(b)
+        if kb != 1:
+            return mul(const(k * kb), rest)
+        if b.op == "neg":
+            return mul(const(-k), b.args[0])
+    elif a.op == "mul" and "ones" in (a.args[0].op, a.args[1].op) and b.shape == shape:
+        other = a.args[1] if a.args[0].op == "ones" else a.args[0]  # (s 𝟙) ⊙ B = s B
+        return mul(other, b)
+    elif b.op == "mul" and "ones" in (b.args[0].op, b.args[1].op) and a.shape == shape:
+        other = b.args[1] if b.args[0].op == "ones" else b.args[0]
+        return mul(other, a)
+    elif a.op == "ones" and a.shape == shape:
+        return b if b.shape == shape else _make("mul", [a, b])
+    elif b.op == "ones" and b.shape == shape:
+        return a if a.shape == shape else _make("mul", [a, b])
+    else:
+        ka, ra = _split_factor(a)
+        kb, rb = _split_factor(b)
+        if ka != 1 or kb != 1:
+            return mul(const(ka * kb), mul(ra, rb))
+        if b.op == "div" and value(b.args[0]) == 1:  # x ⊙ (1 ⊘ y) = x ⊘ y
+            return div(a, b.args[1])
+        if a.op == "div" and value(a.args[0]) == 1:
+            return div(b, a.args[1])
+    return _make("mul", [a, b])
+
+
+def div(a: Node, b: Node) -> Node:
+    if is_zero(a):
+        return const(0, tuple(np.broadcast_shapes(a.shape, b.shape)))
+    if same(a, b) and a.shape == ():
+        return const(1)
+    if value(a) is not None and value(a) != 1:  # c / y = c (1 / y): c joins the factors
+        return mul(a, div(const(1), b))
+    if value(b) is not None:
+        return mul(const(1 / value(b)), a)
+    if b.op == "div" and value(b.args[0]) is not None:  # a ⊘ (k ⊘ y) = (a ⊙ y) / k
+        return mul(const(1 / value(b.args[0])), mul(a, b.args[1]))
+    if b.op == "div":  # a ⊘ (p ⊘ q) = a ⊙ q ⊘ p
+        return div(mul(a, b.args[1]), b.args[0])
+    return _make("div", [a, b])
+
+
+def power(a: Node, p: float) -> Node:
+    if p == 1:
+        return a
+    if p == 0:
+        return const(1, a.shape) if a.shape else const(1)
+    return _make("pow", [a, const(p)])
+
+
+def transpose(a: Node) -> Node:
+    if len(a.shape) < 2 or value(a) is not None:
+        return a
+    if a.op == "transpose":
+        return a.args[0]
+    if a.op in ("zeros", "ones"):
+        return Node(a.op, (), {"shape": a.shape[::-1]}, a.shape[::-1], a.source)
+    if a.op == "eye":
+        return a
+    if a.op == "matmul" and all(len(x.shape) == 2 for x in a.args):
+        return matmul(transpose(a.args[1]), transpose(a.args[0]))
+    if a.op == "outer":
+        return _make("outer", [a.args[1], a.args[0]])
+    if a.op in ("add", "sub", "mul", "div") and all(len(x.shape) in (0, 2) for x in a.args):
+        left, right = (transpose(x) for x in a.args)
+        return {"add": add, "sub": sub, "mul": mul, "div": div}[a.op](left, right)
+    if a.op == "neg":
+        return neg(transpose(a.args[0]))
+    return _make("transpose", [a])
+
+
+def matmul(a: Node, b: Node) -> Node:
+    if is_zero(a) or is_zero(b):
+        return const(0, RULES["matmul"].shape(a.shape, b.shape))
+    if a.op == "eye":
+        return b
+    if b.op == "eye":
+        return a
+    ka, ra = _split_factor(a)
+    kb, rb = _split_factor(b)
+    if ka != 1 or kb != 1:
+        return mul(const(ka * kb), matmul(ra, rb))
+    if len(a.shape) == 1 and len(b.shape) == 2:  # aᵀB is the column Bᵀa (the same array)
+        return matmul(transpose(b), a)
+    return _make("matmul", [a, b])
+
+
+def outer(a: Node, b: Node) -> Node:
+    """a bᵀ for vectors a, b."""
+    if is_zero(a) or is_zero(b):
+        return const(0, (a.shape[0], b.shape[0]))
+    ka, ra = _split_factor(a)
+    kb, rb = _split_factor(b)
+    if ka != 1 or kb != 1:
+        return mul(const(ka * kb), outer(ra, rb))
+    return _make("outer", [a, b])
+
+
+def call(op: str, *args, **attrs) -> Node:
+    if op == "inv" and args[0].op == "inv":
+        return args[0].args[0]
+    if op == "reshape" and args[0].op == "sum" and args[0].attrs.get("keepdims"):
+        inner = args[0]
+        plain = _make("sum", list(inner.args), axis=inner.attrs["axis"], keepdims=False)
+        if plain.shape == tuple(attrs["newshape"]):
+            return plain
+    if op in ("sum", "mean") and isinstance(attrs.get("axis"), tuple) \
+            and len(attrs["axis"]) == 1:
+        attrs = {**attrs, "axis": attrs["axis"][0]}
+    return _make(op, list(args), **attrs)
+
+
+def eye(n: int) -> Node:
+    return Node("eye", (), {"shape": (n, n)}, (n, n), "I")
+
+
+def reduce_to(g: Node, shape: tuple) -> Node:
+    """Undo broadcasting: sum g over the axes that broadcasting added or stretched."""
+    if g.shape == tuple(shape):
+        return g
+    if is_zero(g):
+        return const(0, shape)
+    lead = len(g.shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + k for k, n in enumerate(shape)
+                                      if n == 1 and g.shape[lead + k] != 1)
+    if not shape:
+        return call("sum", g)
+    if axes:
+        g = call("sum", g, axis=axes if len(axes) > 1 else axes[0], keepdims=False) \
+            if not any(n == 1 for n in shape) else call("sum", g, axis=axes, keepdims=True)
+    if g.shape != tuple(shape):
+        g = call("reshape", g, newshape=tuple(shape))
+    return g
+
+
+def spread(g: Node, shape: tuple, axis, keepdims: bool) -> Node:
+    """The adjoint of a sum over ``axis``: g broadcast back to ``shape``."""
+    filled = ones(shape)
+    if axis is None or keepdims:
+        return mul(g, filled) if g.shape != tuple(shape) else g
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    axes = tuple(a % len(shape) for a in axes)
+    key = tuple(None if k in axes else slice(None) for k in range(len(shape)))
+    if all(k in axes for k in range(len(shape) - len(g.shape))) and \
+            sorted(axes) == list(range(len(axes))):
+        return mul(filled, g)  # reduced leading axes: numpy broadcasting restores them
+    expanded = Node("index", (g,), {"key": key}, tuple(1 if k in axes else n
+                                                       for k, n in enumerate(shape)), "")
+    return mul(filled, expanded)
+
+
+#: The operations that have a smart constructor; :func:`apply` uses them.
+_SMART = {"add": add, "sub": sub, "neg": neg, "mul": mul, "div": div, "matmul": matmul,
+          "transpose": transpose, "outer": outer}
+
+
+def apply(op: str, *args, **attrs) -> Node:
+    """``op`` of ``args`` through its smart constructor where it has one (the forward
+    rules apply a row's own operation to differentials)."""
+    if op == "dot":
+        op = "matmul" if all(a.shape for a in args) else "mul"
+    if op in _SMART and not attrs:
+        return _SMART[op](*args)
+    return call(op, *args, **attrs)
