@@ -111,7 +111,8 @@ def _with(base: str, joiner: str, key: str) -> Callable[[dict], str]:
 def _multiple_of_x(p: dict) -> str:
     c = p["c"]
     state = "extra" if c > 0 else "missing"
-    return (f"claim − gradient = {c:.6g} x: a term proportional to x is {state} (the gradient "
+    times = {1.0: "", -1.0: "−"}.get(round(c, 12), f"{c:.6g} ")
+    return (f"claim − gradient = {times}x: a term proportional to x is {state} (the gradient "
             "of (λ/2)‖x‖² is λx: a regulariser dropped, doubled, or with another λ?)")
 
 
@@ -269,6 +270,11 @@ REGISTRY: dict[str, Entry] = {
                             "{gradient}; the claim is {claim}; claim − gradient = "
                             "{difference}", "; ", "part"),
         "derived by mcv and proved", "what the claim should be, and by how much it differs"),
+    "symbolic-difference-sym": Entry(
+        "supporting", "the gradient, derived by mcv and proved at this point, is {gradient}; "
+        "the claim is {claim}; for a symmetric variable only symmetric parts count, and "
+        "sym(claim − gradient) = {difference}", "only symmetric parts count",
+        "what the claim's symmetric part misses"),
     "symbolic-part": Entry("part", "where they part, the claim has {mine} and the gradient "
                            "{should}"),
     # --- the claim has the wrong shape

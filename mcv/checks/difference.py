@@ -14,7 +14,7 @@ import numpy as np
 from mcv.checks.diagnoses import Diagnosis
 from mcv.checks.gradient import check_gradient
 
-__all__ = ["symbolic_difference", "canonical"]
+__all__ = ["symbolic_difference", "canonical", "shortest_difference"]
 
 
 def canonical(node):
@@ -31,16 +31,20 @@ def canonical(node):
 
 
 def symbolic_difference(loss, claim, name: str, shapes: dict, point: dict,
-                        evaluate) -> Diagnosis | None:
+                        evaluate, symmetric: bool = False) -> Diagnosis | None:
     """The diagnosis "symbolic-difference" for ``claim`` (a parsed tree) as the gradient of
     ``loss`` in ``name`` at ``point``, or None where the engine has no rule or a printed
-    form fails its check."""
+    form fails its check. For a ``symmetric`` variable only the symmetric part of claim −
+    gradient counts, and that is what is shown ("symbolic-difference-sym")."""
     from mcv import simplify
     from mcv.derive import NoRule, gradient, show
     try:
         derived = gradient(loss, name, shapes)
         mine = canonical(claim)
-        difference = simplify.sub(mine, derived)
+        difference = shortest_difference(mine, derived)
+        if symmetric:
+            difference = simplify.mul(simplify.const(0.5), simplify.add(
+                difference, simplify.transpose(difference)))
     except (NoRule, AssertionError, ValueError, TypeError, KeyError):
         return None
 
@@ -51,14 +55,17 @@ def symbolic_difference(loss, claim, name: str, shapes: dict, point: dict,
         proved = check_gradient(lambda v: float(at(loss, v)), lambda v: at(derived, v), x)
         printed = at(difference, x)
         expected = at(claim, x) - at(derived, x)
+        if symmetric:
+            expected = (expected + expected.T) / 2
     except Exception:  # noqa: BLE001 - a form that cannot be evaluated is not shown
         return None
     scale = max(float(np.max(np.abs(expected))), float(np.max(np.abs(at(derived, x)))), 1e-300)
     if not proved.ok or printed.shape != expected.shape \
             or float(np.max(np.abs(printed - expected))) > 1e-9 * scale:
         return None
-    part = _parting(mine, derived)
-    return Diagnosis.of("symbolic-difference", claim=show(mine), gradient=show(derived),
+    part = None if symmetric else _parting(mine, derived)
+    return Diagnosis.of("symbolic-difference-sym" if symmetric else "symbolic-difference",
+                        claim=show(mine), gradient=show(derived),
                         difference=show(difference),
                         part=None if part is None else
                         Diagnosis.of("symbolic-part", mine=show(part[0]),
@@ -85,3 +92,95 @@ def _parting(mine, derived):
         mine, derived = differing[0]
         found = (mine, derived)
     return found
+
+
+def shortest_difference(mine, derived):
+    """claim − gradient, the shorter of two forms: the simplifier's a − b (like terms
+    collected), and the expanded one (products distributed over sums, like terms cancelled,
+    then common right and left factors taken out again: 2Ax − (A + Aᵀ)x is (A − Aᵀ)x)."""
+    from mcv import simplify
+    from mcv.derive import size
+    plain = simplify.add(mine, simplify.neg(derived))
+    terms = _collect(_expand(mine) + [(-k, t) for k, t in _expand(derived)])
+    if not terms:
+        return simplify.const(0, mine.shape) if mine.shape else simplify.const(0)
+    expanded = _factored(terms)
+    return expanded if size(expanded) < size(plain) else plain
+
+
+def _term(k: float, node):
+    """(k, node) with a numeric factor of node moved into k."""
+    from mcv import simplify
+    while True:
+        if node.op == "neg":
+            k, node = -k, node.args[0]
+        elif node.op == "mul" and simplify.value(node.args[0]) is not None:
+            k, node = k * simplify.value(node.args[0]), node.args[1]
+        else:
+            return k, node
+
+
+_PRODUCTS = ("mul", "matmul", "outer")
+
+
+def _expand(node) -> list[tuple[float, object]]:
+    """node as a list of (k, term) with Σ k term = node: products distributed over sums,
+    function applications left whole."""
+    from mcv import simplify
+    op, args = node.op, node.args
+    if op == "add":
+        return _expand(args[0]) + _expand(args[1])
+    if op == "sub":
+        return _expand(args[0]) + [(-k, t) for k, t in _expand(args[1])]
+    if op == "neg":
+        return [(-k, t) for k, t in _expand(args[0])]
+    if op == "transpose":
+        return [_term(k, simplify.transpose(t)) for k, t in _expand(args[0])]
+    if op == "div" and args[1].shape == ():
+        return [_term(k, simplify.div(t, args[1])) for k, t in _expand(args[0])]
+    if op in _PRODUCTS:
+        if simplify.value(args[0]) is not None:
+            return [(simplify.value(args[0]) * k, t) for k, t in _expand(args[1])]
+        build = {"mul": simplify.mul, "matmul": simplify.matmul, "outer": simplify.outer}[op]
+        return [_term(ka * kb, build(ta, tb)) for ka, ta in _expand(args[0])
+                for kb, tb in _expand(args[1])]
+    return [_term(1.0, node)]
+
+
+def _collect(terms):
+    from mcv.simplify import same
+    collected: list[list] = []
+    for k, t in terms:
+        for entry in collected:
+            if same(entry[1], t):
+                entry[0] += k
+                break
+        else:
+            collected.append([k, t])
+    scale = max(abs(k) for k, _ in collected) if collected else 0.0
+    return [(k, t) for k, t in collected if abs(k) > 1e-12 * scale]
+
+
+def _factored(terms):
+    """Σ k term, with terms that share a right (else left) factor of a product grouped."""
+    from mcv import simplify
+    build = {"matmul": simplify.matmul, "outer": simplify.outer}
+    for side in (1, 0):
+        groups: dict = {}
+        for k, t in terms:
+            if t.op in build:
+                key = next((g for g in groups if g[0] == t.op
+                            and simplify.same(g[1], t.args[side])), (t.op, t.args[side]))
+                groups.setdefault(key, []).append((k, t.args[1 - side]))
+        for (op, shared), members in groups.items():
+            if len(members) > 1:
+                rest = [(k, t) for k, t in terms if not (t.op == op
+                                                          and simplify.same(t.args[side], shared))]
+                inner = _factored(members)
+                grouped = build[op](inner, shared) if side == 1 else build[op](shared, inner)
+                return _factored([(1.0, grouped)] + rest) if rest else grouped
+    result = None
+    for k, t in terms:
+        piece = simplify.mul(simplify.const(k), t)
+        result = piece if result is None else simplify.add(result, piece)
+    return result

@@ -24,9 +24,10 @@ GENERIC = ("other-term", "other-term-fast", "error-rank-one", "error-in-rows",
 #: goes before them.
 LOCATING = ("other-term", "other-term-fast", "error-rank-one", "error-in-rows",
             "error-in-columns", "error-in-entries", "error-on-diagonal")
-#: Headlines after which a symbolic difference says nothing more (no values to compare).
+#: Headlines after which a symbolic difference says nothing more (no values to compare, or
+#: the headline already says exactly what the claim is).
 UNEXPLAINED = ("zero", "claim-not-computable", "claim-raised", "claim-dtype",
-               "claim-not-finite")
+               "claim-not-finite", "cookbook-convention", "symmetric-convention")
 
 
 def explain(report: CheckReport, problem, name: str, claim, point: dict,
@@ -43,11 +44,15 @@ def explain(report: CheckReport, problem, name: str, claim, point: dict,
         found = _assumed_symmetric(problem, name, claim, point, seed)
         if found is not None:
             diagnoses[0] = found
-    declared = problem.declarations[name].structure
-    difference = None if declared != "general" else symbolic_difference(
-        problem.loss, claim, name, problem.shapes, point, problem.evaluate)
+    # a symmetric variable is checked on symmetric directions: only sym(claim − G) counts;
+    # a diagonal one on its diagonal (no symbolic form of that here)
+    structure = problem.declarations[name].structure
+    difference = None if structure == "diag" else symbolic_difference(
+        problem.loss, claim, name, problem.shapes, point, problem.evaluate,
+        symmetric=structure in ("sym", "spd"))
     if difference is not None:
         position = 0 if diagnoses[0].code in LOCATING else 1
+        # (a generic headline after a symbolic difference adds the worst entry: kept)
         diagnoses.insert(position, difference)
     return dataclasses.replace(report, diagnoses=tuple(diagnoses))
 

@@ -92,7 +92,7 @@ def test_the_numeric_gradient_is_printed_beside_the_claim(capsys):
                                    "the claim is the transpose of the gradient"),
     ("-2 * np.outer(W @ u - v, u)", "wrong sign"),
     ("4 * np.outer(W @ u - v, u)", "claim = 2 × the gradient"),
-    ("2 * np.outer(W @ u, u)", "rank-one matrix a bᵀ"),
+    ("2 * np.outer(W @ u, u)", "claim − gradient = 2 v uᵀ"),
     ("0 * W", "the claim is zero everywhere"),
 ])
 def test_wrong_claims_are_diagnosed(claim, diagnosis, capsys):
