@@ -5,7 +5,7 @@ options; a program builds one directly:
     >>> problem = Problem("np.sum((W @ u - v)**2)", {"W": "3x4", "u": "4", "v": "3"})
     >>> report = problem.check("W", "np.outer(W @ u - v, u)", seed=0)
     >>> report.codes
-    ('factor',)
+    ('factor', 'symbolic-difference')
 """
 
 from __future__ import annotations

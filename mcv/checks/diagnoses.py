@@ -109,19 +109,20 @@ def _with(base: str, joiner: str, key: str) -> Callable[[dict], str]:
 
 
 def _multiple_of_x(p: dict) -> str:
-    c = p["c"]
+    c, x = p["c"], p.get("name", "x")
     state = "extra" if c > 0 else "missing"
     times = {1.0: "", -1.0: "−"}.get(round(c, 12), f"{c:.6g} ")
-    return (f"claim − gradient = {times}x: a term proportional to x is {state} (the gradient "
-            "of (λ/2)‖x‖² is λx: a regulariser dropped, doubled, or with another λ?)")
+    return (f"claim − gradient = {times}{x}: a term proportional to {x} is {state} (the "
+            f"gradient of (λ/2)‖{x}‖² is λ{x}: a regulariser dropped, doubled, or with another "
+            "λ?)")
 
 
 def _assumed_symmetric(p: dict) -> str:
     names = p["names"]
     there = f"it {p['factor']}" if p.get("factor") else "it is verified"
     return (f"the claim treats {names} as symmetric: with {names} replaced by its symmetric "
-            f"part (A + Aᵀ)/2, {there}; but {names} is not symmetric here (2Ax for xᵀAx is "
-            "such a claim: the gradient is (A + Aᵀ)x)")
+            f"part, {there}; but {names} is not symmetric here (2Ax for xᵀAx is such a claim: "
+            "the gradient is (A + Aᵀ)x)")
 
 
 def _subset_factor(p: dict) -> str:
@@ -231,7 +232,7 @@ REGISTRY: dict[str, Entry] = {
         "rejected", _assumed_symmetric, "treats", "a formula that holds only for a "
         "symmetric matrix, used for one that is not"),
     "error-multiple-of-x": Entry(
-        "rejected", _multiple_of_x, "a term proportional to x",
+        "rejected", _multiple_of_x, "a term proportional to",
         "a regulariser's term λx dropped, doubled or scaled"),
     "error-subset-factor": Entry(
         "rejected", _subset_factor, "is right except on",
@@ -272,8 +273,8 @@ REGISTRY: dict[str, Entry] = {
         "derived by mcv and proved", "what the claim should be, and by how much it differs"),
     "symbolic-difference-sym": Entry(
         "supporting", "the gradient, derived by mcv and proved at this point, is {gradient}; "
-        "the claim is {claim}; for a symmetric variable only symmetric parts count, and "
-        "sym(claim − gradient) = {difference}", "only symmetric parts count",
+        "the claim is {claim}; claim − gradient = {difference}, of which only the symmetric "
+        "part counts for a symmetric variable", "only the symmetric part counts",
         "what the claim's symmetric part misses"),
     "symbolic-part": Entry("part", "where they part, the claim has {mine} and the gradient "
                            "{should}"),

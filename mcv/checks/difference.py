@@ -35,16 +35,12 @@ def symbolic_difference(loss, claim, name: str, shapes: dict, point: dict,
     """The diagnosis "symbolic-difference" for ``claim`` (a parsed tree) as the gradient of
     ``loss`` in ``name`` at ``point``, or None where the engine has no rule or a printed
     form fails its check. For a ``symmetric`` variable only the symmetric part of claim −
-    gradient counts, and that is what is shown ("symbolic-difference-sym")."""
-    from mcv import simplify
+    gradient counts, and the diagnosis says so ("symbolic-difference-sym")."""
     from mcv.derive import NoRule, gradient, show
     try:
         derived = gradient(loss, name, shapes)
         mine = canonical(claim)
         difference = shortest_difference(mine, derived)
-        if symmetric:
-            difference = simplify.mul(simplify.const(0.5), simplify.add(
-                difference, simplify.transpose(difference)))
     except (NoRule, AssertionError, ValueError, TypeError, KeyError):
         return None
 
@@ -55,8 +51,6 @@ def symbolic_difference(loss, claim, name: str, shapes: dict, point: dict,
         proved = check_gradient(lambda v: float(at(loss, v)), lambda v: at(derived, v), x)
         printed = at(difference, x)
         expected = at(claim, x) - at(derived, x)
-        if symmetric:
-            expected = (expected + expected.T) / 2
     except Exception:  # noqa: BLE001 - a form that cannot be evaluated is not shown
         return None
     scale = max(float(np.max(np.abs(expected))), float(np.max(np.abs(at(derived, x)))), 1e-300)
@@ -104,8 +98,22 @@ def shortest_difference(mine, derived):
     terms = _collect(_expand(mine) + [(-k, t) for k, t in _expand(derived)])
     if not terms:
         return simplify.const(0, mine.shape) if mine.shape else simplify.const(0)
-    expanded = _factored(terms)
-    return expanded if size(expanded) < size(plain) else plain
+    # also the two sides' own terms with a shared factor taken out, unexpanded:
+    # 2 W (W u − v) − 2 Wᵀ (W u − v) is (2 W − 2 Wᵀ) (W u − v)
+    shallow = _collect(_sums(mine) + [(-k, t) for k, t in _sums(derived)])
+    forms = [plain, _factored(terms)] + ([_factored(shallow)] if shallow else [])
+    return min(forms, key=size)
+
+
+def _sums(node) -> list[tuple[float, object]]:
+    """node as Σ k term over its top-level sums only."""
+    if node.op == "add":
+        return _sums(node.args[0]) + _sums(node.args[1])
+    if node.op == "sub":
+        return _sums(node.args[0]) + [(-k, t) for k, t in _sums(node.args[1])]
+    if node.op == "neg":
+        return [(-k, t) for k, t in _sums(node.args[0])]
+    return [_term(1.0, node)]
 
 
 def _term(k: float, node):

@@ -40,6 +40,8 @@ def explain(report: CheckReport, problem, name: str, claim, point: dict,
             or report.diagnoses[0].code.startswith("shape-"):
         return report
     diagnoses = list(report.diagnoses)
+    if diagnoses[0].code == "error-multiple-of-x":  # the variable has a name here
+        diagnoses[0] = Diagnosis(diagnoses[0].code, diagnoses[0].items + (("name", name),))
     if diagnoses[0].code in GENERIC:
         found = _assumed_symmetric(problem, name, claim, point, seed)
         if found is not None:
