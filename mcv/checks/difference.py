@@ -149,10 +149,28 @@ def _expand(node) -> list[tuple[float, object]]:
     if op in _PRODUCTS:
         if simplify.value(args[0]) is not None:
             return [(simplify.value(args[0]) * k, t) for k, t in _expand(args[1])]
-        build = {"mul": simplify.mul, "matmul": simplify.matmul, "outer": simplify.outer}[op]
+        build = {"mul": simplify.mul, "matmul": _chain, "outer": simplify.outer}[op]
         return [_term(ka * kb, build(ta, tb)) for ka, ta in _expand(args[0])
                 for kb, tb in _expand(args[1])]
     return [_term(1.0, node)]
+
+
+def _factors(node) -> list:
+    """The factors of a matrix product, in order ((A B) C and A (B C) alike, and A (B v)
+    and (A B) v)."""
+    if node.op == "matmul" and len(node.args[0].shape) == 2 and node.args[1].shape:
+        return _factors(node.args[0]) + _factors(node.args[1])
+    return [node]
+
+
+def _chain(a, b):
+    """a @ b associated to the left, so that equal products are the same tree."""
+    from mcv import simplify
+    factors = _factors(a) + _factors(b) if len(a.shape) == 2 else [a, b]
+    product = factors[0]
+    for factor in factors[1:]:
+        product = simplify.matmul(product, factor)
+    return product
 
 
 def _collect(terms):
