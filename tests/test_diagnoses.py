@@ -9,6 +9,7 @@ import pytest
 
 from mcv import CheckReport, Problem, Verdict, check_gradient, check_hessian
 from mcv.checks import REGISTRY, Diagnosis, words_table
+from mcv.checks.mistakes import not_a_gradient_field
 from mcv.cli import main
 
 X = np.arange(1.0, 7.0).reshape(2, 3)
@@ -109,3 +110,32 @@ def test_json_emits_the_codes(capsys):
     result = json.loads(capsys.readouterr().out)["results"]["W"][0]
     assert code == 1 and result["codes"][:2] == ["factor", "symbolic-difference"]
     assert result["diagnoses"][0]["code"] == "factor" and result["diagnoses"][0]["k"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("name, claim", [
+    ("sign (locally constant)", lambda x: np.sign(x)),
+    ("abs (a diagonal Jacobian)", lambda x: np.abs(x)),
+    ("x / |x| (symmetric)", lambda x: x / np.linalg.norm(x)),
+    ("where (diagonal)", lambda x: np.where(x > 0, x, 0.0)),
+    ("maximum with a constant", lambda x: np.maximum(x, 0.3)),
+])
+def test_no_curl_is_claimed_for_a_gradient_field_where_the_complex_step_lies(name, claim):
+    """Each claim is the gradient of some function (its Jacobian is symmetric), and each is
+    written with an operation that corrupts or drops a complex step: no curl statement."""
+    x = np.array([0.7, -1.3, 2.1, -0.4])
+    assert not_a_gradient_field(claim, x) is None, name
+
+
+def test_no_curl_is_claimed_at_a_tie_of_max():
+    x = np.array([0.5, 0.5, -1.0])       # entries 0 and 1 sit on the kink of the max
+    weights = np.array([1.0, 2.0, 3.0])
+    claim = lambda x: np.maximum(x, 0.5) * weights  # noqa: E731 (a separable f's gradient)
+    assert not_a_gradient_field(claim, x) is None
+
+
+def test_a_real_curl_is_found_by_a_valid_method_through_sign():
+    A = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 0.0], [0.5, 0.0, 1.0]])
+    x = np.array([0.7, -1.3, 2.1])
+    claim = lambda x: A @ x * np.sign(x) ** 2   # sign(x)² = 1 here: the Jacobian is A  # noqa
+    found = not_a_gradient_field(claim, x)
+    assert found is not None and found.code == "not-a-gradient-field"
