@@ -17,7 +17,7 @@ from mcv.checks.diagnoses import Diagnosis
 from mcv.checks.inputs import claim_array, real_scalar, validate_options, validated_point
 from mcv.checks.mistakes import (FastReference, FullReference, index, shape_diagnosis,
                                  value_diagnosis)
-from mcv.checks.report import CheckReport, Verdict
+from mcv.checks.report import CheckReport, Verdict, raise_unless_ok
 
 __all__ = ["check_gradient", "assert_gradient", "Method", "Mode"]
 
@@ -168,12 +168,7 @@ def assert_gradient(f: Callable[[np.ndarray], float], grad: Callable[[np.ndarray
     """Like :func:`check_gradient`, but raise ``AssertionError`` (with the diagnosis) unless
     ok; ``err_msg`` says which gradient, for the reader of a failing test."""
     __tracebackhide__ = True
-    report = check_gradient(f, grad, x, **options)
-    if not report.ok:
-        context = f" ({err_msg})" if err_msg else ""
-        raise AssertionError(f"gradient check failed at a point of shape {x.shape}{context}: "
-                             f"{report}")
-    return report
+    return raise_unless_ok(check_gradient(f, grad, x, **options), "gradient", x.shape, err_msg)
 
 
 def _raised(error: Exception) -> Diagnosis:

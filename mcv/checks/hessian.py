@@ -14,7 +14,7 @@ from mcv.checks.inputs import claim_array, validate_options, validated_point
 from mcv.checks.jacobian import numeric_jacobian
 from mcv.checks.mistakes import (factor, hessian_value_diagnosis, index, proportionality,
                                  relative_error)
-from mcv.checks.report import CheckReport, Verdict
+from mcv.checks.report import CheckReport, Verdict, raise_unless_ok
 
 __all__ = ["check_hessian", "assert_hessian", "HESSIAN_RTOL"]
 
@@ -123,12 +123,7 @@ def assert_hessian(grad: Callable[[np.ndarray], np.ndarray],
                    *, err_msg: str = "", **options) -> CheckReport:
     """Like :func:`check_hessian`, but raise ``AssertionError`` (with the diagnosis) unless ok."""
     __tracebackhide__ = True
-    report = check_hessian(grad, hess, x, **options)
-    if not report.ok:
-        context = f" ({err_msg})" if err_msg else ""
-        raise AssertionError(f"Hessian check failed at a point of shape {x.shape}{context}: "
-                             f"{report}")
-    return report
+    return raise_unless_ok(check_hessian(grad, hess, x, **options), "Hessian", x.shape, err_msg)
 
 
 def _layout_hint(claimed: np.ndarray, numeric: np.ndarray) -> Diagnosis | None:

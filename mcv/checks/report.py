@@ -11,7 +11,7 @@ import numpy as np
 
 from mcv.checks.diagnoses import Diagnosis
 
-__all__ = ["CheckReport", "GradientReport", "Verdict"]
+__all__ = ["CheckReport", "GradientReport", "Verdict", "raise_unless_ok"]
 
 
 class Verdict(str, Enum):
@@ -95,3 +95,15 @@ class CheckReport:
 
 #: The name the gradient check's report had first (kept: chapters and readers use it).
 GradientReport = CheckReport
+
+
+def raise_unless_ok(report: CheckReport, what: str, shape: tuple,
+                    err_msg: str = "") -> CheckReport:
+    """The assert_* functions' one message: ``AssertionError`` with the whole report (and the
+    caller's ``err_msg``) unless the report is ok."""
+    __tracebackhide__ = True
+    if not report.ok:
+        context = f" ({err_msg})" if err_msg else ""
+        raise AssertionError(f"{what} check failed at a point of shape {shape}{context}: "
+                             f"{report}")
+    return report
