@@ -60,7 +60,7 @@ CATALOGUE = [
      {"W": "2x3", "X": "3x5", "b": "2", "Y": "2x5"},
      "W", "2 * (W @ X + b[:, None] - Y) @ X.T", [
          ("2 * X @ (W @ X + b[:, None] - Y).T", "shape-transpose"),
-         ("2 * (W @ X - Y) @ X.T", "error-rank-one"),
+         ("2 * (W @ X - Y) @ X.T", ("symbolic-difference", "error-rank-one")),
          ("(W @ X + b[:, None] - Y) @ X.T", "factor"),
      ]),
     ("quadratic form xᵀAx", "x @ A @ x", {"x": "4", "A": "4x4"}, "x", "(A + A.T) @ x", [

@@ -136,6 +136,8 @@ def _expand(node) -> list[tuple[float, object]]:
     function applications left whole."""
     from mcv import simplify
     op, args = node.op, node.args
+    if op in ("add", "sub", "mul") and any(a.shape not in ((), node.shape) for a in args):
+        return [_term(1.0, node)]   # a broadcast operand: distributing would change shapes
     if op == "add":
         return _expand(args[0]) + _expand(args[1])
     if op == "sub":
