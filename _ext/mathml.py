@@ -14,6 +14,7 @@ runs, no formula waits to be typeset, nothing moves when it is.
   the bibliography (_ext/site_fixes.py) goes the same way.
 - The book's macros: ``mathml_macros`` (a dict, name without backslash -> TeX), and any
   ``tex.macros`` of ``mathjax3_config``, so the fallback and the MathML agree.
+- An inline formula and the characters stuck to it (``$x$).``) stay on one line.
 - TeX's one rewrite: a backslash at the end of a line is a control space (TeX reads the end
   of line as a space), which math-core rejects as "unknown command"; it becomes ``\\ ``.
 - Fallback: a formula math-core cannot convert is written as sphinx.ext.mathjax writes it
@@ -202,6 +203,40 @@ def page_assets(app: Sphinx, pagename: str, templatename: str, context: dict[str
         app.builder.add_js_file(app.config.mathjax_path, defer="defer")
 
 
+def keep_punctuation_with_math(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """An inline formula and the characters stuck to it ("$x$)." or "($x$,") on one line: a
+    browser may break a line between an inline <math> and the text after it, leaving ")." at
+    the start of the next line (MathJax's markup had the same flaw). Those characters go into a
+    span with the formula, which the stylesheet keeps from breaking."""
+    if app.builder.format != "html" or app.builder.math_renderer_name != RENDERER:
+        return
+    for math in list(doctree.findall(nodes.math)):
+        parent = math.parent
+        if parent is None or "mathml-nowrap" in parent.get("classes", []):
+            continue
+        # by position: Text nodes are strings, and equal strings compare equal
+        index = next(i for i, child in enumerate(parent.children) if child is math)
+        before = parent[index - 1] if index > 0 else None
+        after = parent[index + 1] if index + 1 < len(parent) else None
+        prefix = re.search(r"\S+$", str(before)) if isinstance(before, nodes.Text) else None
+        suffix = re.match(r"\S+", str(after)) if isinstance(after, nodes.Text) else None
+        if not prefix and not suffix:
+            continue
+        group = nodes.inline("", "", classes=["mathml-nowrap"])
+        if prefix:
+            parent.children[index - 1] = nodes.Text(str(before)[:prefix.start()])
+            parent.children[index - 1].parent = parent
+            group += nodes.Text(prefix.group())
+        if suffix:
+            parent.children[index + 1] = nodes.Text(str(after)[suffix.end():])
+            parent.children[index + 1].parent = parent
+        parent.children[index] = group
+        group.parent = parent
+        group += math
+        if suffix:
+            group += nodes.Text(suffix.group())
+
+
 def font_source() -> Path:
     package, inside = FONT_SOURCE
     spec = importlib.util.find_spec(package)  # located, not imported
@@ -242,5 +277,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("mathml_fallbacks", {}, "html")
     app.add_html_math_renderer(RENDERER, (html_visit_math, None), (html_visit_displaymath, None))
     app.connect("builder-inited", make_font)
+    app.connect("doctree-resolved", keep_punctuation_with_math)
     app.connect("html-page-context", page_assets)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
