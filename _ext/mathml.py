@@ -14,6 +14,9 @@ runs, no formula waits to be typeset, nothing moves when it is.
   the bibliography (_ext/site_fixes.py) goes the same way.
 - The book's macros: ``mathml_macros`` (a dict, name without backslash -> TeX), and any
   ``tex.macros`` of ``mathjax3_config``, so the fallback and the MathML agree.
+- Two departures of math-core 0.9 from LaTeX corrected: ``\\colon`` gets amsmath's spacing
+  (CORRECTIONS), and a prime follows its letter instead of being a superscript (Chromium
+  draws U+2032 as a superscript tiny and far above the letter).
 - An inline formula and the characters stuck to it (``$x$).``) stay on one line.
 - TeX's one rewrite: a backslash at the end of a line is a control space (TeX reads the end
   of line as a space), which math-core rejects as "unknown command"; it becomes ``\\ ``.
@@ -67,9 +70,16 @@ FALLBACKS: dict[str, list[str]] = {}
 WITH_MATHML: set[str] = set()
 
 
+# Where math-core 0.9 departs from LaTeX, LaTeX's definition as a macro (under the book's):
+# \colon (amsmath: 2mu, a colon, 6mu; "X\colon m\times n" in the identities table) came out
+# as a bare <mi>:</mi>, "X:m×n" with no space.
+CORRECTIONS = {"colon": r"\mskip2mu{:}\mskip6mu"}
+
+
 def book_macros(config: Any) -> dict[str, str]:
-    """mathml_macros, with mathjax3_config's tex.macros (the fallback's) underneath."""
-    macros: dict[str, str] = {}
+    """mathml_macros, with mathjax3_config's tex.macros (the fallback's) and CORRECTIONS
+    underneath."""
+    macros: dict[str, str] = dict(CORRECTIONS)
     mathjax = (config.mathjax3_config or {}).get("tex", {}).get("macros", {})
     for name, body in mathjax.items():
         macros[name] = body if isinstance(body, str) else body[0]  # [body, n_args]: math-core
@@ -86,13 +96,31 @@ def converter(config: Any) -> math_core.LatexToMathML:
     return _converter
 
 
+# A prime as math-core writes it, a superscript: <msup><mi>h</mi><mo>′</mo></msup> (and
+# <msubsup> for h'_{ij}). U+2032 is already a raised glyph, so as a superscript Chromium draws
+# it small and far above the letter ("h ʹ(z)"; the font's script variant, ssty, is not
+# applied). Written after its letter instead, it is drawn as TeX draws h'(z).
+_LETTER = r"(<mi[^>]*>[^<]*</mi>|<mrow><mspace/><mi[^>]*>[^<]*</mi></mrow>)"  # or \tanh
+_PRIME_SUP = re.compile("<msup>" + _LETTER + "<mo>([′″‴])</mo></msup>")
+_PRIME_SUBSUP = re.compile(r"<msubsup>" + _LETTER + r"(<m[in]>[^<]*</m[in]>|<mrow>(?:(?!</?mrow).)*"
+                           r"</mrow>)<mo>([′″‴])</mo></msubsup>")
+_PRIME = '<mo lspace="0" rspace="0">{}</mo>'
+
+
+def primes_after_their_letter(mathml: str) -> str:
+    mathml = _PRIME_SUP.sub(lambda m: "<mrow>" + m[1] + _PRIME.format(m[2]) + "</mrow>", mathml)
+    return _PRIME_SUBSUP.sub(
+        lambda m: "<msub><mrow>" + m[1] + _PRIME.format(m[3]) + "</mrow>" + m[2] + "</msub>", mathml)
+
+
 def to_mathml(config: Any, tex: str, display: bool) -> tuple[str | None, str]:
     """(MathML, "") or (None, math-core's error)."""
     source = _BACKSLASH_NEWLINE.sub(lambda m: m.group(1) + "\\ ", tex)
     try:
-        return converter(config).convert_with_local_state(source, displaystyle=display), ""
+        mathml = converter(config).convert_with_local_state(source, displaystyle=display)
     except math_core.LatexError as error:
         return None, " ".join(str(error).split())
+    return primes_after_their_letter(mathml), ""
 
 
 def wrap_for_mathml(tex: str) -> str:

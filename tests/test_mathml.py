@@ -41,6 +41,18 @@ def test_the_book_macros_and_tex_control_space():
     assert error == "" and out.count("<mtr>") == 2
 
 
+def test_colon_is_spaced_as_amsmath_spaces_it():
+    out, error = mathml.to_mathml(Config, r"X\colon m", display=False)
+    assert error == "" and out.startswith("<math><mi>X</mi><mspace") and "<mi>:</mi>" not in out
+
+
+def test_a_prime_follows_its_letter():
+    out, _ = mathml.to_mathml(Config, "h'(z) + g''_{ij} + \\tanh'", display=False)
+    assert "<msup>" not in out and "<msubsup>" not in out, out
+    assert '<mrow><mi>h</mi><mo lspace="0" rspace="0">′</mo></mrow>' in out
+    assert '<msub><mrow><mi>g</mi><mo lspace="0" rspace="0">″</mo></mrow><mrow><mi>i</mi>' in out
+
+
 def test_an_unknown_command_is_an_error_not_red_text():
     out, error = mathml.to_mathml(Config, r"\nosuchmacro{x}", display=False)
     assert out is None and "nosuchmacro" in error

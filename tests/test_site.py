@@ -245,6 +245,7 @@ def test_dark_mode_and_printing_draw_the_math(browser: Any, site: Path) -> None:
         page.evaluate("() => document.documentElement.dataset.theme = 'dark'")
         dark = page.evaluate(ARTICLE_MATH)
         if SCREENSHOT_EVERY_PAGE:
+            (ARTIFACTS / "site").mkdir(parents=True, exist_ok=True)
             page.screenshot(path=ARTIFACTS / "site" / "dark--identities.png")
         page.emulate_media(media="print")
         printed = page.evaluate(ARTICLE_MATH)
