@@ -279,6 +279,8 @@ def make_font(app: Sphinx) -> None:
     as _static/fonts/ (html_static_path)."""
     if app.builder.format != "html" or app.builder.math_renderer_name != RENDERER:
         return
+    FALLBACKS.clear()  # this build's pages only (a second build in one process)
+    WITH_MATHML.clear()
     from fontTools import version as fonttools_version
     from fontTools.ttLib import TTFont
 
