@@ -14,9 +14,10 @@ runs, no formula waits to be typeset, nothing moves when it is.
   the bibliography (_ext/site_fixes.py) goes the same way.
 - The book's macros: ``mathml_macros`` (a dict, name without backslash -> TeX), and any
   ``tex.macros`` of ``mathjax3_config``, so the fallback and the MathML agree.
-- Two departures of math-core 0.9 from LaTeX corrected: ``\\colon`` gets amsmath's spacing
-  (CORRECTIONS), and a prime follows its letter instead of being a superscript (Chromium
-  draws U+2032 as a superscript tiny and far above the letter).
+- Three departures from LaTeX corrected: ``\\colon`` gets amsmath's spacing (CORRECTIONS); a
+  prime follows its letter instead of being a superscript (Chromium draws U+2032 as a
+  superscript tiny and far above the letter); ⊙, ⊗ and the other circled binary operators
+  say ``largeop="false"`` (Firefox drew them as large operators in display math).
 - An inline formula and the characters stuck to it (``$x$).``) stay on one line.
 - TeX's one rewrite: a backslash at the end of a line is a control space (TeX reads the end
   of line as a space), which math-core rejects as "unknown command"; it becomes ``\\ ``.
@@ -107,6 +108,12 @@ _PRIME_SUBSUP = re.compile(r"<msubsup>" + _LETTER + r"(<m[in]>[^<]*</m[in]>|<mro
 _PRIME = '<mo lspace="0" rspace="0">{}</mo>'
 
 
+# TeX's binary circled operators (\oplus \ominus \otimes \oslash \odot). Firefox's operator
+# dictionary makes them large operators, so in display math it drew ⊙ and ⊗ at the size of a
+# sum sign; TeX never does (its n-ary ones are \bigodot and kin, other characters).
+_CIRCLED = re.compile(r"<mo((?: [^>]*)?)>([⊕⊖⊗⊘⊙])</mo>")
+
+
 def primes_after_their_letter(mathml: str) -> str:
     mathml = _PRIME_SUP.sub(lambda m: "<mrow>" + m[1] + _PRIME.format(m[2]) + "</mrow>", mathml)
     return _PRIME_SUBSUP.sub(
@@ -120,7 +127,7 @@ def to_mathml(config: Any, tex: str, display: bool) -> tuple[str | None, str]:
         mathml = converter(config).convert_with_local_state(source, displaystyle=display)
     except math_core.LatexError as error:
         return None, " ".join(str(error).split())
-    return primes_after_their_letter(mathml), ""
+    return _CIRCLED.sub(r'<mo\1 largeop="false">\2</mo>', primes_after_their_letter(mathml)), ""
 
 
 def wrap_for_mathml(tex: str) -> str:

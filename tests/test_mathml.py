@@ -53,6 +53,12 @@ def test_a_prime_follows_its_letter():
     assert '<msub><mrow><mi>g</mi><mo lspace="0" rspace="0">″</mo></mrow><mrow><mi>i</mi>' in out
 
 
+def test_circled_binary_operators_are_never_large():
+    out, _ = mathml.to_mathml(Config, r"A \odot B \otimes C", display=True)
+    assert '<mo lspace="0.2222em" rspace="0.2222em" largeop="false">⊙</mo>' in out, out
+    assert 'largeop="false">⊗</mo>' in out
+
+
 def test_an_unknown_command_is_an_error_not_red_text():
     out, error = mathml.to_mathml(Config, r"\nosuchmacro{x}", display=False)
     assert out is None and "nosuchmacro" in error
