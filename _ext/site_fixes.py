@@ -12,12 +12,12 @@ and benchmarks/book.py).
    Remove this part once the book runs on a fixed Sphinx.
 
 2. Math in the bibliography. pybtex does not parse math, so a ``$...$`` in a reference
-   (the reader questions' titles) reaches the page as text, inside a section MyST marks
-   ``mathjax_ignore`` (MathJax then typesets only math elements), on a page Sphinx gives no
-   MathJax because it has no math nodes. A citation or footnote holding ``$`` gets the class
-   ``mathjax_process`` (MathJax's documented opt-in, which MyST configures) and its page is
-   counted as having equations, so MathJax loads there; ``mathjax3_config`` in _config.yml
-   adds ``$...$`` to MathJax's inline delimiters.
+   (the reader questions' titles) reaches the page as text. With the book's MathML renderer
+   (_ext/mathml.py) each ``$...$`` in the text of a citation or footnote becomes a math node,
+   drawn like any other formula. With MathJax (any other renderer) the citation gets the class
+   ``mathjax_process`` (MathJax's documented opt-in, which MyST configures; the section is
+   marked ``mathjax_ignore``) and its page is counted as having equations, so MathJax loads
+   there; ``mathjax3_config`` must then add ``$...$`` to MathJax's inline delimiters.
 
 3. A changed static file reaches the site. When no page changed, Sphinx 7.4 stops at "no
    targets are out of date" before copying ``html_static_path``: an edited _static/book.css
@@ -29,6 +29,7 @@ and benchmarks/book.py).
 from __future__ import annotations
 
 import filecmp
+import re
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,24 @@ def _add_js_file(self: StandaloneHTMLBuilder, filename: str | None, **kwargs: An
     _ADD_JS_FILE(self, filename or "", **kwargs)
 
 
+_DOLLAR_MATH = re.compile(r"(?<![\\$])\$([^$]+?)(?<!\\)\$")
+
+
 def _typeset_math_in_references(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    references = list(doctree.findall(lambda n: isinstance(n, (nodes.citation, nodes.footnote))))
+    if app.builder.format == "html" and \
+            getattr(app.builder, "math_renderer_name", None) == "mathml":
+        for reference in references:
+            for text in list(reference.findall(nodes.Text)):
+                pieces = _DOLLAR_MATH.split(str(text))
+                if len(pieces) == 1 or isinstance(text.parent, (nodes.math, nodes.literal)):
+                    continue
+                # split() alternates text and the TeX between the dollars
+                text.parent.replace(text, [nodes.math(p, p) if i % 2 else nodes.Text(p)
+                                           for i, p in enumerate(pieces) if p])
+        return
     marked = False
-    for node in doctree.findall(lambda n: isinstance(n, (nodes.citation, nodes.footnote))):
+    for node in references:
         if "$" in node.astext():
             node["classes"].append("mathjax_process")
             marked = True

@@ -1,8 +1,9 @@
 """What tests/test_site.py checks on a page open in Chromium: the checks, apart from the tests.
 
 ``inspect_page(visit, url, site_root)`` loads a page in a fresh browser context and returns
-what is wrong with it (an empty list when nothing is) and how long MathJax took; test_site.py
-runs it on every page of the book, and on a deliberately broken page to prove each check fires.
+what is wrong with it (an empty list when nothing is) and when its first screen was drawn;
+test_site.py runs it on every page of the book, and on a deliberately broken page to prove
+each check fires. benchmarks/book.py uses Visit and the WATCH_PAGE timing too.
 """
 
 from __future__ import annotations
@@ -18,12 +19,16 @@ VIEWPORT = {"width": 1280, "height": 900}
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 TIMEOUT_MS = 15_000
 
-# Runs before any page script. The page configures MathJax with `window.MathJax = {...}` and
-# the MathJax script then replaces that object by itself; the setter wraps the configuration's
-# startup.pageReady (MathJax's initial typeset pass) to note when it starts and ends, in ms
-# since navigation start. `expected` says whether the page loads MathJax at all.
-WATCH_MATHJAX = """
-window.__mcv = {expected: false, typesetStartMs: null, typesetMs: null, typesetError: null};
+# Runs before any page script. Every formula is MathML written at build time (_ext/mathml.py)
+# and needs no script; a page with a formula left to MathJax (a listed fallback) loads
+# MathJax, which this watches: the page configures it with `window.MathJax = {...}` and the
+# MathJax script then replaces that object by itself; the setter wraps the configuration's
+# startup.pageReady (MathJax's typeset pass) to note when it ends, in ms since navigation
+# start. `drawnMs` is when the first screen is drawn with its formulas: the document parsed,
+# its fonts (the math font, preloaded) loaded, MathJax done if the page has it, then a frame
+# painted.
+WATCH_PAGE = """
+window.__mcv = {mathjax: false, typesetMs: null, typesetError: null, drawnMs: null};
 (() => {
   let value;
   Object.defineProperty(window, "MathJax", {configurable: true, enumerable: true,
@@ -33,7 +38,6 @@ window.__mcv = {expected: false, typesetStartMs: null, typesetMs: null, typesetE
         const startup = v.startup || {};
         const pageReady = startup.pageReady;
         v.startup = Object.assign({}, startup, {pageReady() {
-          window.__mcv.typesetStartMs = performance.now();
           const run = pageReady ? pageReady() : window.MathJax.startup.defaultPageReady();
           return Promise.resolve(run).then(
             () => { window.__mcv.typesetMs = performance.now(); },
@@ -43,18 +47,68 @@ window.__mcv = {expected: false, typesetStartMs: null, typesetMs: null, typesetE
       value = v;
     }});
 })();
-document.addEventListener("DOMContentLoaded", () => {
-  window.__mcv.expected = !!document.querySelector("script[src*='mathjax']");
+document.addEventListener("DOMContentLoaded", async () => {
+  window.__mcv.mathjax = !!document.querySelector("script[src*='mathjax']");
+  void document.body.offsetHeight;  // a layout: the fonts the first screen uses start loading
+  await document.fonts.ready;
+  if (window.__mcv.mathjax) {
+    while (window.__mcv.typesetMs === null && window.__mcv.typesetError === null) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  window.__mcv.drawnMs = performance.now();
 });
 """
 
-TYPESET_DONE = """() => document.readyState === "complete" &&
-  (!window.__mcv.expected || window.__mcv.typesetMs !== null || window.__mcv.typesetError !== null)"""
+DRAWN = """() => document.readyState === "complete" && window.__mcv.drawnMs !== null"""
 
-# Text outside code that still looks like TeX; math elements MathJax did not replace; and
-# formulas MathJax could not typeset (mjx-merror, with MathJax's message).
-FIND_TEX_PROBLEMS = r"""() => {
-  const skip = "script, style, pre, code, kbd, samp, textarea, noscript, template, mjx-container, .highlight";
+MATH_FONT = "MCV Math"  # _static/mathml.css
+
+# Every formula of the page as a reader meets it, with every solution dropdown open:
+# - each <math> drawn with a box (width and height above zero) wherever it is shown (in the
+#   article always; in a sidebar when the sidebar shows it), and no <merror> in it;
+# - each div.math holds its <math>, or is a fallback (.mathml-fallback) MathJax typeset;
+# - the fallbacks' TeX, for the test to compare with _config.yml's list;
+# - MathJax's own errors on a fallback (mjx-merror, an undefined macro in red);
+# - text outside code and math that still looks like TeX;
+# - the math font: loaded (not a system font in its place) on a page with math.
+FIND_MATH_PROBLEMS = r"""async (font) => {
+  document.querySelectorAll("details:not([open])").forEach((d) => { d.open = true; });
+  document.querySelectorAll(".toggle-hidden").forEach((t) => t.classList.remove("toggle-hidden"));
+  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const text = (el) => el.textContent.replace(/\s+/g, " ").trim().slice(0, 100);
+  // (MathJax's own hidden copy of a fallback, mjx-assistive-mml, is not drawn MathML)
+  const maths = Array.from(document.querySelectorAll("math"))
+    .filter((m) => !m.closest("mjx-assistive-mml"));
+  const shown = (el) => !!el.closest("article") || el.getClientRects().length > 0;
+  const boxless = maths.filter(shown).filter((m) => {
+    const box = m.getBoundingClientRect();
+    return !(box.width > 0 && box.height > 0);
+  }).map(text);
+  const merrors = maths.flatMap((m) => Array.from(m.querySelectorAll("merror"))).map(text);
+  const fallbacks = Array.from(document.querySelectorAll(".mathml-fallback"));
+  const notMath = Array.from(document.querySelectorAll("div.math, span.math"))
+    .filter((el) => !el.classList.contains("mathml-fallback") && !el.querySelector("math"))
+    .map(text);
+  const untypeset = fallbacks.filter((el) => !el.querySelector("mjx-container")).map(text);
+  // The TeX of a fallback, from MathJax's list of the math it found (or the element's text).
+  const items = (window.MathJax && MathJax.startup && MathJax.startup.document &&
+                 Array.from(MathJax.startup.document.math || [])) || [];
+  const source = (el) => {
+    const root = el.closest("mjx-container");
+    const item = items.find((i) => i.typesetRoot === root);
+    return item ? JSON.stringify(item.math.trim().slice(0, 120)) : "(source unknown)";
+  };
+  const fallbackTex = fallbacks.map((el) => el.dataset.tex || "(no data-tex)");
+  const mjxErrors = Array.from(document.querySelectorAll("mjx-merror"))
+    .map((el) => (el.getAttribute("data-mjx-error") || "error") + " in " + source(el));
+  // MathJax's noundefined extension shows an unknown macro as red text instead of an error;
+  // the page's assistive MathML keeps it as <mtext>\\name</mtext>.
+  const undefinedMacros = Array.from(document.querySelectorAll("mjx-assistive-mml mtext"))
+    .filter((el) => /^\\[A-Za-z]+$/.test(el.textContent.trim()))
+    .map((el) => el.textContent.trim() + " in " + source(el));
+  const skip = "script, style, pre, code, kbd, samp, textarea, noscript, template, math, mjx-container, .highlight";
   const tex = /\$\$|\\(?:begin|end)\s*\{|\\[()\[\]]|\\[A-Za-z]{2,}|\$[^\s$][^$\n]{0,200}?[^\s$\\]\$|\$[^\s$]\$/;
   const raw = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -64,92 +118,11 @@ FIND_TEX_PROBLEMS = r"""() => {
     const m = node.data.match(tex);
     if (m) raw.push(node.data.slice(Math.max(0, m.index - 40), m.index + 60).replace(/\s+/g, " ").trim());
   }
-  const untypeset = Array.from(document.querySelectorAll(".math"))
-    .filter((el) => !el.querySelector("mjx-container"))
-    .map((el) => el.textContent.replace(/\s+/g, " ").trim().slice(0, 100));
-  // The TeX source of a typeset formula, from MathJax's list of the math it found.
-  const items = (window.MathJax && MathJax.startup && MathJax.startup.document &&
-                 Array.from(MathJax.startup.document.math || [])) || [];
-  const source = (el) => {
-    const root = el.closest("mjx-container");
-    const item = items.find((i) => i.typesetRoot === root);
-    return item ? JSON.stringify(item.math.trim().slice(0, 120)) : "(source unknown)";
-  };
-  const merrors = Array.from(document.querySelectorAll("mjx-merror"))
-    .map((el) => (el.getAttribute("data-mjx-error") || "error") + " in " + source(el));
-  // MathJax's noundefined extension shows an unknown macro as red text instead of an error;
-  // the page's assistive MathML keeps it as <mtext>\\name</mtext>.
-  const undefinedMacros = Array.from(document.querySelectorAll("mjx-assistive-mml mtext"))
-    .filter((el) => /^\\[A-Za-z]+$/.test(el.textContent.trim()))
-    .map((el) => el.textContent.trim() + " in " + source(el));
-  return {raw, untypeset, merrors, undefinedMacros};
-}"""
-
-# Lazy typesetting (ui/lazy) typesets a formula when it comes near the viewport. A reader who
-# opens every solution dropdown and scrolls to the end sees every displayed formula typeset:
-# this does that, one screen at a time, waiting at each until the displayed formulas on the
-# screen are done, and returns when it reached the end and how many displayed
-# formulas of the article stayed untypeset. (A formula outside the article, e.g. in the page's
-# table of contents, is typeset when it is shown; PRINT_ALL covers those.)
-READ_TO_END = """async () => {
-  document.querySelectorAll("details:not([open])").forEach((d) => { d.open = true; });
-  document.querySelectorAll(".toggle-hidden").forEach((t) => t.classList.remove("toggle-hidden"));
-  // Polled every 50 ms: MathJax typesets in requestIdleCallback, which a busier poll starves.
-  const tick = () => new Promise((r) => setTimeout(r, 50));
-  // The article's formulas; those of the page's own table of contents (a sidebar that
-  // scrolls by itself) are typeset when shown, and checked after PRINT_ALL like the rest.
-  const shown = (lazy) => !!lazy.closest("article") &&
-    lazy.closest("mjx-container").parentElement.getClientRects().length > 0;
-  // On screen, as an IntersectionObserver (MathJax's own means) sees it: MathJax typesets what
-  // comes within its lazyMargin (200px) of the screen, so whatever is on it must be done.
-  // (Asking each formula for its position instead would force a layout of the whole page
-  // at every step.)
-  const onScreen = new Set();
-  const observer = new IntersectionObserver((entries) => entries.forEach((e) => {
-    if (e.isIntersecting) onScreen.add(e.target); else onScreen.delete(e.target);
-  }));
-  document.querySelectorAll("article mjx-lazy").forEach((l) => observer.observe(l.closest("mjx-container")));
-  const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-  const waiting = () => [...onScreen].filter((c) => c.isConnected && c.querySelector("mjx-lazy")).length;
-  // Wait at each screen while its formulas keep getting typeset. Rarely (about one load in
-  // six of the affine chapter, formulas in a proof) MathJax leaves some until the page moves
-  // again: after a second without progress the pass goes on, and the return pass below
-  // brings every formula still untypeset back into view.
-  let y = 0;
-  do {
-    window.scrollTo(0, y);
-    await frames();  // the observers (MathJax's and ours) have seen the new screen
-    let left = waiting(), since = performance.now();
-    while (left > 0 && performance.now() - since < 1000) {
-      await tick();
-      const now = waiting();
-      if (now < left) { left = now; since = performance.now(); }
-    }
-    y += innerHeight * 0.9;
-  } while (y < document.documentElement.scrollHeight + innerHeight);
-  // A formula shown only after the pass went by (a dropdown still opening): go back to it.
-  const revisited = [];
-  for (const lazy of [...document.querySelectorAll("mjx-lazy")].filter(shown)) {
-    if (!lazy.isConnected) continue;
-    lazy.closest("mjx-container").scrollIntoView({block: "center"});
-    const start = performance.now();
-    do { await tick(); } while (lazy.isConnected && performance.now() < start + 10000);
-    revisited.push(Math.round(performance.now() - start));
-  }
-  observer.disconnect();
-  return {doneMs: performance.now(),
-          lazyLeft: [...document.querySelectorAll("mjx-lazy")].filter(shown).length, revisited};
-}"""
-
-# Printing typesets every formula, hidden ones included (MathJax's beforeprint handler): after
-# it, every formula on the page can be checked for errors.
-PRINT_ALL = """async () => {
-  window.dispatchEvent(new Event("beforeprint"));
-  const until = performance.now() + 15000;
-  while (document.querySelector("mjx-lazy") && performance.now() < until) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return document.querySelectorAll("mjx-lazy").length;
+  await document.fonts.ready;
+  const faces = Array.from(document.fonts).filter((f) => f.family.replace(/"/g, "") === font);
+  const fontStatus = faces.length ? faces.map((f) => f.status).join(",") : "not declared";
+  return {count: maths.length, boxless, merrors, notMath, untypeset, fallbackTex, mjxErrors,
+          undefinedMacros, raw, fontStatus};
 }"""
 
 IMAGES = """async () => {
@@ -185,12 +158,11 @@ class Visit:
         self.name = name
         self.javascript = javascript
         self.offsite: list[str] = []
-        self.scripts: list[str] = []  # every script requested, in order
         self.errors: list[str] = []
         self.context = browser.new_context(viewport=VIEWPORT, service_workers="block",
                                            java_script_enabled=javascript)
         self.context.set_default_timeout(TIMEOUT_MS)
-        self.context.add_init_script(WATCH_MATHJAX)
+        self.context.add_init_script(WATCH_PAGE)
         self.context.route(lambda url: not url.startswith(LOCAL_SCHEMES), lambda route: route.abort())
         self.context.on("request", self._on_request)
         self.page = self.context.new_page()
@@ -199,8 +171,6 @@ class Visit:
         self.page.on("requestfailed", self._on_failed)
 
     def _on_request(self, request: Any) -> None:
-        if request.resource_type == "script":
-            self.scripts.append(request.url)
         if not request.url.startswith(LOCAL_SCHEMES):
             self.offsite.append(request.url)
 
@@ -281,53 +251,46 @@ def broken_link(url: str, href: str, site_root: Path) -> str | None:
 @dataclass
 class PageReport:
     problems: list[str] = field(default_factory=list)
-    typeset_s: float | None = None  # navigation start -> the first screen typeset (initial pass)
-    mathjax_s: float | None = None  # of which MathJax typesetting itself
-    all_math_s: float | None = None  # navigation start -> every formula typeset, read to the end
-    revisited_ms: list[int] = field(default_factory=list)  # formulas brought back into view: waits
+    drawn_s: float | None = None  # navigation start -> the first screen drawn, formulas and all
+    formulas: int = 0  # <math> elements on the page
+    fallbacks: list[str] = field(default_factory=list)  # TeX of formulas left to MathJax
 
 
-def inspect_page(visit: Visit, url: str, site_root: Path) -> PageReport:
-    """Open url and report every problem a reader would meet on it."""
+def inspect_page(visit: Visit, url: str, site_root: Path,
+                 listed_fallbacks: dict[str, str] | None = None) -> PageReport:
+    """Open url and report every problem a reader would meet on it. A formula left to MathJax
+    is a problem unless its TeX is a key of listed_fallbacks (_config.yml's mathml_fallbacks)."""
     page = visit.page
     report = PageReport()
     problems = report.problems
     page.goto(url, wait_until="load")
     try:
-        page.wait_for_function(TYPESET_DONE)
+        page.wait_for_function(DRAWN)
     except playwright_timeout():
-        problems.append(f"MathJax did not finish typesetting within {TIMEOUT_MS / 1000:.0f} s")
+        problems.append(f"the first screen was not drawn within {TIMEOUT_MS / 1000:.0f} s "
+                        "(fonts, or MathJax on a page with a fallback)")
     state = page.evaluate("() => window.__mcv")
     if state["typesetError"] is not None:
         problems.append(f"MathJax failed: {state['typesetError']}")
-    elif state["typesetMs"] is not None:
-        report.typeset_s = state["typesetMs"] / 1000
-        report.mathjax_s = (state["typesetMs"] - state["typesetStartMs"]) / 1000
-    page.evaluate("() => document.fonts.ready.then(() => true)")
-    if state["expected"]:
-        loaded = len(visit.scripts)
-        read = page.evaluate(READ_TO_END)
-        report.all_math_s = read["doneMs"] / 1000
-        report.revisited_ms = read["revisited"]
-        if read["lazyLeft"]:
-            problems.append(f"{read['lazyLeft']} displayed formulas were still not typeset "
-                            "after opening every dropdown and scrolling to the end")
-        # A TeX extension MathJax fetches on first use holds every lazy formula until it
-        # arrives (on a busy machine the site test saw 110 s): load it with the page.
-        for url in visit.scripts[loaded:]:
-            if "/mathjax/" in url:
-                name = url.split("/mathjax/")[-1].split("?")[0]
-                problems.append(f"MathJax fetched {name} while the page was read: add it to "
-                                "mathjax3_config's loader.load (and tex.packages) in _config.yml")
-        unprinted = page.evaluate(PRINT_ALL)
-        if unprinted:
-            problems.append(f"{unprinted} formulas were not typeset for printing")
+    if state["drawnMs"] is not None:
+        report.drawn_s = state["drawnMs"] / 1000
 
-    tex = page.evaluate(FIND_TEX_PROBLEMS)
-    problems += [f"formula failed (mjx-merror): {m}" for m in tex["merrors"]]
-    problems += [f"undefined TeX macro in a formula: {m}" for m in tex["undefinedMacros"]]
-    problems += [f"math element not typeset: {t!r}" for t in tex["untypeset"]]
-    problems += [f"raw TeX in the text: {t!r}" for t in tex["raw"]]
+    math = page.evaluate(FIND_MATH_PROBLEMS, MATH_FONT)
+    report.formulas = math["count"]
+    report.fallbacks = [t.strip() for t in math["fallbackTex"]]
+    problems += [f"formula drawn with an empty box: {t!r}" for t in math["boxless"]]
+    problems += [f"formula failed (merror): {t!r}" for t in math["merrors"]]
+    problems += [f"math element without MathML: {t!r}" for t in math["notMath"]]
+    problems += [f"formula left to MathJax and not typeset: {t!r}" for t in math["untypeset"]]
+    listed = listed_fallbacks or {}
+    problems += [f"formula left to MathJax and not listed in mathml_fallbacks (_config.yml): "
+                 f"{' '.join(t.split())!r}" for t in report.fallbacks if t not in listed]
+    problems += [f"formula failed (mjx-merror): {m}" for m in math["mjxErrors"]]
+    problems += [f"undefined TeX macro in a formula: {m}" for m in math["undefinedMacros"]]
+    problems += [f"raw TeX in the text: {t!r}" for t in math["raw"]]
+    if math["count"] and math["fontStatus"] != "loaded":
+        problems.append(f"the math font {MATH_FONT!r} is {math['fontStatus']}, not loaded: "
+                        "the formulas are drawn in whatever font the system has")
 
     for image in page.evaluate(IMAGES):
         src = image["src"]

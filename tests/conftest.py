@@ -36,26 +36,17 @@ def site_summary() -> list[str]:
         return []
     lines = [f"{len(pages)} pages opened in Chromium"
              + (f"; the build took {build:.1f} s" if build is not None else "")]
-    timed = {name: times for name, times in pages.items() if times[0] is not None}
+    timed = {name: record for name, record in pages.items() if record[0] is not None}
     if timed:
-        first = max(timed, key=lambda name: timed[name][0])
-        median = sorted(t[0] for t in timed.values())[len(timed) // 2]
-        lines.append(f"slowest page to a typeset first screen: {first}, "
-                     f"{timed[first][0] * 1000:.0f} ms from navigation start; median "
-                     f"{median * 1000:.0f} ms over the {len(timed)} pages with math")
-        read = {name: t[1] for name, t in timed.items() if t[1] is not None}
-        if read:
-            last = max(read, key=read.get)
-            lines.append(f"slowest page to every formula typeset, reading to the end: {last}, "
-                         f"{read[last] * 1000:.0f} ms")
-        # MathJax typesets in requestIdleCallback; on a busy machine a formula can wait there
-        # until the page moves again (tests/browser_checks.py, READ_TO_END's return pass).
-        revisited = {name: t[2] for name, t in timed.items() if t[2]}
-        if revisited:
-            waits = [ms for name in revisited for ms in revisited[name]]
-            lines.append(f"formulas typeset only when brought back into view: {len(waits)} on "
-                         f"{len(revisited)} pages; longest wait {max(waits)} ms "
-                         f"({max(revisited, key=lambda name: max(revisited[name]))})")
+        slowest = max(timed, key=lambda name: timed[name][0])
+        median = sorted(r[0] for r in timed.values())[len(timed) // 2]
+        lines.append(f"slowest page to a drawn first screen (formulas and fonts): {slowest}, "
+                     f"{timed[slowest][0] * 1000:.0f} ms from navigation start; median "
+                     f"{median * 1000:.0f} ms over {len(timed)} pages")
+    formulas = sum(record[1] for record in pages.values())
+    fallbacks = [tex for record in pages.values() for tex in record[2]]
+    lines.append(f"{formulas} formulas drawn as MathML; {len(fallbacks)} left to MathJax"
+                 + (f" (listed in _config.yml): {fallbacks}" if fallbacks else ""))
     return lines
 
 

@@ -5,27 +5,26 @@ Then every page listed in ``_toc.yml`` is opened from disk (``file://``, as the 
 readers to) in Debian's Chromium, driven by Playwright through ``executable_path`` (no browser
 download), each in a fresh browser context (a first visit). On each page (browser_checks.py):
 
-- MathJax finished its initial typesetting, no formula failed (``mjx-merror``), every math
-  element was typeset, and no raw TeX (``$$``, ``\\begin{``, ``\\frac`` ...) is left in the
-  text outside code;
+- every formula is MathML written at build time (_ext/mathml.py): each ``<math>`` is drawn
+  with a non-zero box (every solution dropdown opened), none holds an ``<merror>``, every
+  ``div.math`` holds its ``<math>``, and the math font (STIX Two Math, _static/fonts/) is
+  loaded rather than replaced by whatever the system has; a formula left to MathJax (class
+  ``mathml-fallback``) must be listed in _config.yml's ``mathml_fallbacks`` with its reason,
+  and typeset by MathJax without error; no raw TeX (``$$``, ``\\begin{``, ``\\frac`` ...)
+  is left in the text outside code and math;
 - no request left the machine (every request is ``file:``; others are blocked and reported);
 - no console error, page error or failed request;
 - every image loaded (``naturalWidth > 0``) and has real alt text (not empty and not its file
   name, which is what a notebook figure gets when nobody wrote any);
 - every internal link resolves: the file exists inside the built site and, for ``#anchor``,
   an element with that id exists in it;
-- MathJax typesets lazily (``ui/lazy``: a formula when it scrolls into view, all of them
-  before printing): the page is read to the end, every solution dropdown open, and every
-  formula must then be typeset (the initial pass within browser_checks.TIMEOUT_MS; a
-  formula left behind is brought back into view and given 10 s). Both times (first screen,
-  every formula) of the slowest page are printed in pytest's summary ("site test"), with the
-  formulas that had to be brought back. The times are measured, not bounded: on two busy
-  workers they vary twofold; benchmarks/book.py measures them on an idle machine;
-- no MathJax extension is fetched while the page is read (lazy typesetting would hold every
-  formula until it arrives: load it with the page, in _config.yml);
-- printing typesets every formula (MathJax's beforeprint handler), checked on one page.
+- the time from navigation to the first screen drawn, formulas and all (the document, its
+  fonts, a frame painted), is printed for the slowest page in pytest's summary ("site
+  test"); measured, not bounded: on two busy workers it varies twofold; benchmarks/book.py
+  measures it on an idle machine, against a formula-free page in the same run.
 
-Also: the search page finds the Frobenius chapter; the "next" links walk the whole TOC in
+Also: dark mode and printing draw the formulas (on the page with the most of them); the
+search page finds the Frobenius chapter; the "next" links walk the whole TOC in
 order from the ``_build/html/index.html`` the README tells readers to open, and every
 "previous" link leads to the page before; and the checks themselves catch each kind of
 problem on a deliberately broken page.
@@ -91,6 +90,15 @@ def toc_docnames() -> list[str]:
 
 
 DOCNAMES = toc_docnames()
+
+
+def listed_fallbacks() -> dict[str, str]:
+    """_config.yml's mathml_fallbacks: the TeX of each formula left to MathJax, its reason."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    return config["sphinx"]["config"].get("mathml_fallbacks") or {}
+
+
+LISTED_FALLBACKS = listed_fallbacks()
 REPORTS: dict[str, PageReport] = {}
 BUILD_SECONDS: list[float] = []
 
@@ -143,7 +151,7 @@ def write_measurements() -> None:
     every worker's file and prints one "site test" section (tests/conftest.py)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     record = {"build_s": BUILD_SECONDS[0] if BUILD_SECONDS else None,
-              "pages": {name: [r.typeset_s, r.all_math_s, r.revisited_ms]
+              "pages": {name: [r.drawn_s, r.formulas, r.fallbacks]
                         for name, r in REPORTS.items()}}
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"site-measurements-{worker}.json").write_text(json.dumps(record),
@@ -187,7 +195,7 @@ def check_page(browser: Any, site: Path, docname: str) -> None:
     path = site / f"{docname}.html"
     assert path.is_file(), f"{docname} is in _toc.yml but the build wrote no {path}"
     with Visit(browser, docname) as visit, screenshot_on_timeout(visit, f"{docname}.html"):
-        report = inspect_page(visit, path.as_uri(), site)
+        report = inspect_page(visit, path.as_uri(), site, LISTED_FALLBACKS)
         REPORTS[docname] = report
         if SCREENSHOT_EVERY_PAGE:
             visit.screenshot(ARTIFACTS / "site", docname)
@@ -209,22 +217,52 @@ class TestMorePages:
         check_page(browser, site, docname)
 
 
-def test_printing_typesets_every_formula(browser: Any, site: Path) -> None:
-    """Lazy typesetting leaves off-screen formulas untypeset; printing must not: MathJax's
-    beforeprint handler typesets them all (checked on the page with the most formulas)."""
+# The drawn formulas of the article, with a check of each: a box, and (asked with the
+# colours) the same colour as the text around it. Details opened first (solutions).
+ARTICLE_MATH = r"""() => {
+  document.querySelectorAll("article details:not([open])").forEach((d) => { d.open = true; });
+  const maths = Array.from(document.querySelectorAll("article math"));
+  const text = getComputedStyle(document.querySelector("article p")).color;
+  const background = getComputedStyle(document.body).backgroundColor;
+  return {count: maths.length, text, background,
+          boxless: maths.filter((m) => { const b = m.getBoundingClientRect();
+                                         return !(b.width > 0 && b.height > 0); }).length,
+          offColour: maths.filter((m) => getComputedStyle(m).color !== text).length};
+}"""
+
+
+def test_dark_mode_and_printing_draw_the_math(browser: Any, site: Path) -> None:
+    """The page with the most formulas, in the theme's dark mode and as printed (print
+    media): every formula is drawn with a box, in the text's colour (light on dark)."""
     page_name = "chapters/identities"
-    with Visit(browser, "print") as visit, screenshot_on_timeout(visit, "printing"):
+    with Visit(browser, "dark-and-print") as visit, screenshot_on_timeout(visit, "dark/print"):
         page = visit.page
         page.goto((site / f"{page_name}.html").as_uri(), wait_until="load")
-        page.wait_for_function("() => window.__mcv.typesetMs !== null")
-        before = page.evaluate("() => document.querySelectorAll('mjx-lazy').length")
-        page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
-        page.wait_for_function("() => document.querySelectorAll('mjx-lazy').length === 0")
+        page.wait_for_function("() => window.__mcv.drawnMs !== null")
         problems = visit.recorded_problems()
-        if before == 0:
-            problems.append("no formula was left for later: is lazy typesetting still on?")
+        light = page.evaluate(ARTICLE_MATH)
+        # the theme's own switch: its button cycles light -> dark -> auto
+        page.evaluate("() => document.documentElement.dataset.theme = 'dark'")
+        dark = page.evaluate(ARTICLE_MATH)
+        if SCREENSHOT_EVERY_PAGE:
+            (ARTIFACTS / "site").mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=ARTIFACTS / "site" / "dark--identities.png")
+        page.evaluate("() => document.documentElement.dataset.theme = 'light'")
+        page.emulate_media(media="print")  # printed as a first visit would print it
+        printed = page.evaluate(ARTICLE_MATH)
+        if SCREENSHOT_EVERY_PAGE:
+            page.pdf(path=ARTIFACTS / "site" / "print--identities.pdf")
+        if light["count"] < 100:
+            problems.append(f"only {light['count']} formulas on {page_name}: the wrong page?")
+        if dark["text"] == light["text"] or dark["background"] == light["background"]:
+            problems.append(f"dark mode did not change the colours: {light} / {dark}")
+        for mode, seen in (("light", light), ("dark", dark), ("print", printed)):
+            if seen["count"] != light["count"] or seen["boxless"] or seen["offColour"]:
+                problems.append(f"{mode}: {seen['count']} formulas, {seen['boxless']} without "
+                                f"a box, {seen['offColour']} not in the text's colour "
+                                f"{seen['text']}")
         if problems:
-            fail_with_screenshot(visit, "printing", problems)
+            fail_with_screenshot(visit, "dark mode and printing", problems)
 
 
 def test_search_finds_the_frobenius_chapter(browser: Any, site: Path) -> None:
@@ -308,13 +346,19 @@ def test_the_checks_catch_a_broken_page(browser: Any, site: Path, tmp_path: Path
     mathjax = (site / "_static" / "mathjax" / "tex-chtml.js").as_uri()
     (tmp_path / "bad.html").write_text(f"""<!DOCTYPE html>
 <html><head><title>bad</title>
-<script>window.MathJax = {{"options": {{"ignoreHtmlClass": "tex2jax_ignore"}},
-                          "loader": {{"load": ["ui/lazy"]}}}}</script>
+<style>@font-face {{ font-family: "MCV Math"; src: url("no-such-font.woff2") format("woff2"); }}
+math {{ font-family: "MCV Math", math; }}</style>
+<script>window.MathJax = {{"startup": {{"elements": [".mathml-fallback"]}}}}</script>
 <script defer src="{mathjax}"></script></head>
 <body><article>
-<p id="here">Good: <span class="math">\\(x^2\\)</span></p>
-<p>Broken: <span class="math">\\(x^^2\\)</span> and <span class="math">\\(\\nosuchmacro{{x}}\\)</span></p>
-<p class="tex2jax_ignore">Left raw: $$\\frac{{a}}{{b}}$$ and <span class="math">\\(y\\)</span></p>
+<p id="here">Good: <math><msup><mi>x</mi><mn>2</mn></msup></math></p>
+<p>Broken: <math><merror><mtext>x^^2</mtext></merror></math>, empty: <math></math></p>
+<div class="math notranslate nohighlight">\\[a + b\\]</div>
+<p>Left to MathJax, listed: <span class="math mathml-fallback" data-tex="\\sqrt{{y}}">\\(\\sqrt{{y}}\\)</span>;
+not listed: <span class="math mathml-fallback" data-tex="z_1">\\(z_1\\)</span>;
+failing: <span class="math mathml-fallback" data-tex="x^^2">\\(x^^2\\)</span>;
+undefined: <span class="math mathml-fallback" data-tex="\\nosuchmacro{{x}}">\\(\\nosuchmacro{{x}}\\)</span></p>
+<p class="tex2jax_ignore">Left raw: $$\\frac{{a}}{{b}}$$</p>
 <img src="pixel.png" alt="A described pixel">
 <img src="pixel.png">
 <img src="pixel.png" alt="pixel.png">
@@ -322,18 +366,22 @@ def test_the_checks_catch_a_broken_page(browser: Any, site: Path, tmp_path: Path
 <img src="http://example.invalid/remote.png" alt="A figure from the network">
 <a href="#here">fine</a> <a href="#nowhere">no anchor</a> <a href="gone.html">no file</a>
 <a href="https://example.invalid/">external, not followed</a>
-<div style="height: 3000px"></div>
-<p>Far below, with an extension MathJax fetches on first use: <span class="math">\\(\\boldsymbol{{x}}\\)</span></p>
 <script>console.error("a console error"); window.addEventListener("load", () => undefinedFunction());</script>
 </article></body></html>""", encoding="utf-8")
+    listed = {"\\sqrt{y}": "an example of a listed fallback"}
     with Visit(browser, "broken-example") as visit:
-        report = inspect_page(visit, (tmp_path / "bad.html").as_uri(), tmp_path)
+        report = inspect_page(visit, (tmp_path / "bad.html").as_uri(), tmp_path, listed)
     found = "\n".join(report.problems)
     expected = {
+        "formula failed (merror): 'x^^2'": 1,
+        "formula drawn with an empty box: ''": 1,
+        "math element without MathML: '\\\\[a + b\\\\]'": 1,
+        "formula left to MathJax and not listed in mathml_fallbacks (_config.yml): 'z_1'": 1,
+        "formula left to MathJax and not listed in mathml_fallbacks (_config.yml): 'x^^2'": 1,
         "formula failed (mjx-merror): Missing open brace for superscript in \"x^^2\"": 1,
         "undefined TeX macro in a formula: \\nosuchmacro in \"\\\\nosuchmacro{x}\"": 1,
-        "math element not typeset: '\\\\(y\\\\)'": 1,
         "raw TeX in the text: 'Left raw: $$\\\\frac{a}{b}$$": 1,
+        "the math font 'MCV Math' is error, not loaded": 1,
         "image has no alt text: pixel.png": 1,
         "image's alt text is only its file name: pixel.png": 1,
         "image did not load: missing.png": 1,
@@ -342,12 +390,12 @@ def test_the_checks_catch_a_broken_page(browser: Any, site: Path, tmp_path: Path
         "link 'gone.html': no file gone.html": 1,
         "console error: a console error": 1,
         "page error: undefinedFunction is not defined": 1,
-        "request failed: file://": 1,
+        "request failed: file://": 2,  # the missing image and the missing font
         "request left the machine: http://example.invalid/remote.png": 1,
-        "MathJax fetched input/tex/extensions/boldsymbol.js while the page was read": 1,
     }
     missing = [f"{what} (x{n})" for what, n in expected.items()
                if sum(p.startswith(what) for p in report.problems) != n]
     assert not missing, "the checks missed or repeated:\n  " + "\n  ".join(missing) + f"\nthey found:\n{found}"
-    assert report.typeset_s is not None, "the typesetting time was not measured"
-    assert "'fine'" not in found and "external" not in found, found
+    assert report.drawn_s is not None, "the time to a drawn first screen was not measured"
+    assert report.fallbacks == ["\\sqrt{y}", "z_1", "x^^2", "\\nosuchmacro{x}"], report.fallbacks
+    assert "sqrt" not in found and "'fine'" not in found and "external" not in found, found
