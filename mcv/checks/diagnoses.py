@@ -395,8 +395,8 @@ REGISTRY: dict[str, Entry] = {
 def words_table() -> str:
     """The words to look for in a report and what they mean, as Markdown table rows, one per
     diagnosis that has them (generated, so the book's table is never stale)."""
-    rows = ["| words in the report | code | what it means |", "|---|---|---|"]
+    rows = ["| words in the report | what they mean (the code) |", "|---|---|"]
     for code, entry in REGISTRY.items():
-        if entry.words:
-            rows.append(f"| {entry.words} | `{code}` | {entry.meaning} |")
+        if entry.words:  # two columns: a long code in a column of its own overflows a page
+            rows.append(f"| {entry.words} | {entry.meaning} (`{code}`) |")
     return "\n".join(rows)
