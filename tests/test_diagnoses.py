@@ -139,3 +139,14 @@ def test_a_real_curl_is_found_by_a_valid_method_through_sign():
     claim = lambda x: A @ x * np.sign(x) ** 2   # sign(x)² = 1 here: the Jacobian is A  # noqa
     found = not_a_gradient_field(claim, x)
     assert found is not None and found.code == "not-a-gradient-field"
+
+
+def test_an_explanation_that_fails_leaves_the_verdict_and_says_nothing(monkeypatch):
+    import mcv.checks.explain as explain
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in an explanation")
+    monkeypatch.setattr(explain, "symbolic_difference", broken)
+    report = Problem("np.sum((W @ u - v)**2)", {"W": "3x4", "u": "4", "v": "3"}).check(
+        "W", "2 * np.outer(W @ u, u)")
+    assert not report.ok and report.codes == ("error-rank-one",)

@@ -39,6 +39,13 @@ def explain(report: CheckReport, problem, name: str, claim, point: dict,
             or report.diagnoses[0].code in UNEXPLAINED \
             or report.diagnoses[0].code.startswith("shape-"):
         return report
+    try:
+        return _explained(report, problem, name, claim, point, seed)
+    except Exception:  # noqa: BLE001 - the verdict stands; an explanation that fails is not said
+        return report
+
+
+def _explained(report, problem, name, claim, point, seed) -> CheckReport:
     diagnoses = list(report.diagnoses)
     if diagnoses[0].code == "error-multiple-of-x":  # the variable has a name here
         diagnoses[0] = Diagnosis(diagnoses[0].code, diagnoses[0].items + (("name", name),))
