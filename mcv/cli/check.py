@@ -110,6 +110,11 @@ def _run(arguments: argparse.Namespace) -> int:
             results.setdefault(name, []).append(outcome)
             rejected |= not outcome["ok"]
             lines.extend(outcome.pop("lines"))
+    return _finish(arguments, rejected, seeds, results, lines)
+
+
+def _finish(arguments, rejected: bool, seeds, results: dict, lines: list) -> int:
+    """Print the results (text or --json) and return the exit code."""
     code = 1 if rejected else 0
     if arguments.json:
         print(json.dumps({"exit_code": code, "seeds": list(seeds), "results": results},
@@ -251,13 +256,7 @@ def _run_jacobian(arguments: argparse.Namespace) -> int:
                 "method": report.method, "diagnosis": report.diagnosis,
                 "codes": list(report.codes),
                 "diagnoses": [d.as_json() for d in report.diagnoses]})
-    code = 1 if rejected else 0
-    if arguments.json:
-        print(json.dumps({"exit_code": code, "seeds": list(seeds), "results": results},
-                         indent=2))
-    else:
-        print("\n".join(lines))
-    return code
+    return _finish(arguments, rejected, seeds, results, lines)
 
 
 def _mentions(tree, name: str) -> bool:
