@@ -451,6 +451,14 @@ def _merge(x, y):
                 return [Kron(Small.eye(1), product)]
     if isinstance(x, Comm) and isinstance(y, Comm) and (x.m, x.n) == (y.n, y.m):
         return []
+    # K_{pm} (A ⊗ B) K_{nq} = B ⊗ A (A m×n, B p×q): a commutation matrix beside a Kronecker
+    # product with a row (or a column) factor swaps its factors
+    if isinstance(x, Kron) and isinstance(y, Comm) and 1 in (x.left.rows, x.right.rows) \
+            and (y.m, y.n) == (x.left.cols, x.right.cols):
+        return [Kron(x.right, x.left)]
+    if isinstance(x, Comm) and isinstance(y, Kron) and 1 in (y.left.cols, y.right.cols) \
+            and (x.m, x.n) == (y.right.rows, y.left.rows):
+        return [Kron(y.right, y.left)]
     if isinstance(x, Diag) and isinstance(y, Diag) and x.node.shape == y.node.shape:
         return [Diag(b.mul(x.node, y.node))]
     if isinstance(x, Diag) and isinstance(y, Kron):
@@ -773,7 +781,15 @@ def differential_text(dF: Node, J: Jacobian, name: str, direction: str, in_shape
                       style: str = "math") -> str:
     """dF as a linear map in matrix notation: the forward-mode expression, or, for a vector
     variable, J d x when that reads shorter (d softmax(z) = (diag(p) − p pᵀ) dz)."""
-    forward = show(dF, style)
+    names = {}
+    if style == "latex":   # the direction prints as d X, not as a variable named dX
+        stack = [dF]
+        while stack:
+            n = stack.pop()
+            if n.op == "var" and n.attrs["name"] == direction:
+                names[id(n)] = rf"\mathrm{{d}}{name}"
+            stack.extend(n.args)
+    forward = show(dF, style, names)
     if len(in_shape) == 1 and J.terms:
         text = J.text(style)
         if len(J.terms) > 1 or not _atomic(text):
@@ -782,7 +798,7 @@ def differential_text(dF: Node, J: Jacobian, name: str, direction: str, in_shape
             rf"{text}\,\mathrm{{d}}{name}"
         if len(alternative) < len(forward) and style == "math":
             return alternative
-        if style == "latex" and len(J.text("math")) + 4 < len(show(dF)):
+        if style == "latex" and len(J.text("math")) + len(direction) + 3 < len(show(dF)):
             return alternative
     return forward
 
