@@ -139,9 +139,9 @@ JACOBIAN_IDENTITIES: list[JacobianIdentity] = [
                      "p = softmax(z)"),
     JacobianIdentity("b - a (seed 003)", "b - a", "a", _shapes(a="n", b="n"),
                      "-np.eye({n})", r"\mathbf b - \mathbf a", "-I", "thread003", ""),
-    JacobianIdentity("h(X Theta) (seed 002)", "np.tanh(X @ T)", "T",
-                     _shapes(X="kn", T="nm"),
-                     "np.diag(np.reshape((1 - np.tanh(X @ T)**2).T, ({km},))) @ "
+    JacobianIdentity("h(X Theta) (seed 002)", "np.tanh(X @ Theta)", "Theta",
+                     _shapes(X="kn", Theta="nm"),
+                     "np.diag(np.reshape((1 - np.tanh(X @ Theta)**2).T, ({km},))) @ "
                      "np.kron(np.eye({m}), X)",
                      r"h(X\Theta)",
                      r"\operatorname{diag}(\operatorname{vec}h'(X\Theta))(I\otimes X)",
