@@ -144,3 +144,10 @@ def _leaves(node):
 def test_no_rule_is_bad_usage():
     with pytest.raises(UsageError, match="Jacobian"):
         derive_jacobian("np.kron(X, X)", "X", {"X": "2x2"})
+
+
+def test_large_jacobians_are_proved_without_forming_them():
+    r = derive_jacobian("A @ np.linalg.inv(X) @ B", "X",
+                        {"A": "30x60", "X": "60x60", "B": "60x40"})["X"]
+    assert r["verified"] and r["mode"] == "fast"
+    assert r["jacobian_numpy"] == "-np.kron(B.T @ np.linalg.inv(X).T, A @ np.linalg.inv(X))"
