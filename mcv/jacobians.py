@@ -56,7 +56,7 @@ from mcv.rules import RULES
 
 __all__ = ["Small", "Kron", "Comm", "Diag", "Term", "Jacobian", "jacobian", "MapProblem",
            "derive_jacobian", "prove_jacobian", "forward_steps", "differential_text",
-           "LAYOUTS", "NUMERIC_MAX_ENTRIES"]
+           "LAYOUTS", "NUMERIC_MAX_ENTRIES", "term_diagnosis"]
 
 #: The two layouts: numerator (∂ vec F / ∂ (vec X)ᵀ, a row per entry of F: the book's) and
 #: denominator (its transpose, a row per entry of X).
@@ -981,3 +981,49 @@ def derive_jacobian(expression: str, wrt, shapes: Mapping[str, str] | Iterable[s
             "steps": forward_steps(problem.loss, name), "points": seeds, **evidence,
             "differential_node": dF, "matrix": J}
     return results
+
+
+# ------------------------------------------------------------ naming a wrong claim
+
+def term_diagnosis(J: Jacobian, claimed: np.ndarray, values: dict):
+    """When the claimed matrix is a combination Σ cᵢ Tᵢ of the derived Jacobian's terms
+    with simple coefficients (a term dropped, doubled, or with the wrong sign), the
+    :class:`~mcv.checks.diagnoses.Diagnosis` "jacobian-terms" saying so; else None."""
+    from mcv.checks.diagnoses import Diagnosis, simple_fraction
+
+    if len(J.terms) < 2 or claimed is None or np.shape(claimed) != J.shape:
+        return None
+    columns = np.array([t.value(values).ravel() for t in J.terms]).T
+    target = np.asarray(claimed, dtype=float).ravel()
+    coefficients, *_ = np.linalg.lstsq(columns, target, rcond=None)
+    scale = max(float(np.max(np.abs(target))), 1e-300)
+    if np.max(np.abs(columns @ coefficients - target)) > 1e-9 * scale:
+        return None
+    names = [simple_fraction(c) if abs(c) > 1e-9 else "0" for c in coefficients]
+    if None in names or all(n == "1" for n in names):
+        return None
+    texts = [Jacobian((t,), J.shape, names=J.names).text() for t in J.terms]
+    from fractions import Fraction
+
+    pieces = []
+    for n, text in zip(names, texts):
+        if n == "0":
+            continue
+        c = float(Fraction(n)) * (-1 if text.startswith("−") else 1)
+        body = text[1:] if text.startswith("−") else text
+        magnitude = number_text(abs(c))
+        if magnitude != "1":
+            body = f"{simple_fraction(abs(c))} " + (_bracket(body, "math") if _loose(body)
+                                                     else body)
+        pieces.append(("−" if c < 0 else "+", body))
+    claim = "".join((f" {sign} " if k else ("−" if sign == "−" else "")) + body
+                    for k, (sign, body) in enumerate(pieces)) or "0"
+    missing = [text for n, text in zip(names, texts) if n == "0"]
+    scaled = [(f"{text} with the wrong sign" if n == "-1" else
+               f"{text} taken {n} times, not once")
+              for n, text in zip(names, texts) if n not in ("0", "1")]
+    parts = ([f"the term{'s' * (len(missing) > 1)} {', '.join(missing)} missing"]
+             if missing else []) + scaled
+    return Diagnosis.of("jacobian-terms", jacobian=J.text(), claim=claim,
+                        verdict="; ".join(parts))
+

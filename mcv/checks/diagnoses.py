@@ -358,6 +358,10 @@ REGISTRY: dict[str, Entry] = {
         "= vec Xᵀ): a dX where dXᵀ is due, or dXᵀ where dX is due (a commutation matrix "
         "missing or extra)", "commutation matrix",
         "dXᵀ read as dX, or dX as dXᵀ: vec Xᵀ = K vec X"),
+    "jacobian-terms": Entry(
+        "supporting", "the Jacobian, derived by mcv and proved at this point, is {jacobian}; "
+        "written in its terms, the claim is {claim}: {verdict}", "written in its terms",
+        "which terms of the Jacobian the claim has, misses or scales"),
     # --- notes: what the check had to do (the verdict stands)
     "zero-gradient": Entry(
         "note", "the gradient is zero here to round-off: max |numeric| {size:.1e}, max |claim| "

@@ -81,3 +81,16 @@ def test_check_jacobian_commutation_and_json(capsys):
     result = json.loads(out)
     assert code == 1 and result["results"]["X"][0]["codes"] == ["jacobian-commutation"]
     assert result["results"]["X"][0]["kind"] == "differential"
+
+
+def test_check_names_the_missing_term_from_the_derived_jacobian(capsys):
+    code, out = run(capsys, "check", "--jacobian", "--of", "X.T @ X", "--wrt", "X",
+                    "--shape", "X=4x2", "--claim", "2 * X.T @ dX")
+    assert code == 1
+    assert "written in its terms, the claim is 2 (I₂ ⊗ Xᵀ): the term (Xᵀ ⊗ I₂) K(4,2) " \
+           "missing; I₂ ⊗ Xᵀ taken 2 times, not once" in out
+    code, out = run(capsys, "check", "--jacobian", "--of", "np.exp(z) / np.sum(np.exp(z))",
+                    "--wrt", "z", "--shape", "z=4", "--claim",
+                    "np.diag(np.exp(z) / np.sum(np.exp(z)))", "--json")
+    codes = json.loads(out)["results"]["z"][0]["codes"]
+    assert code == 1 and codes == ["other-term", "jacobian-terms"]
