@@ -151,3 +151,11 @@ def test_large_jacobians_are_proved_without_forming_them():
                         {"A": "30x60", "X": "60x60", "B": "60x40"})["X"]
     assert r["verified"] and r["mode"] == "fast"
     assert r["jacobian_numpy"] == "-np.kron(B.T @ np.linalg.inv(X).T, A @ np.linalg.inv(X))"
+
+
+def test_the_module_examples_run():
+    import doctest
+
+    import mcv.jacobians
+    failures, tried = doctest.testmod(mcv.jacobians, optionflags=doctest.ELLIPSIS)
+    assert failures == 0 and tried > 0
