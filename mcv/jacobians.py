@@ -830,7 +830,7 @@ def differential_text(dF: Node, J: Jacobian, name: str, direction: str, in_shape
             if n.op == "var" and n.attrs["name"] == direction:
                 names[id(n)] = rf"\mathrm{{d}}{name}"
             stack.extend(n.args)
-    forward = show(dF, style, names)
+    forward = _unbracketed_negation(show(dF, style, names), style)
     if len(in_shape) == 1 and J.terms:
         text = J.text(style)
         if len(J.terms) > 1 or not _atomic(text):
@@ -842,6 +842,22 @@ def differential_text(dF: Node, J: Jacobian, name: str, direction: str, in_shape
         if style == "latex" and len(J.text("math")) + len(direction) + 3 < len(show(dF)):
             return alternative
     return forward
+
+
+def _unbracketed_negation(text: str, style: str) -> str:
+    """−(A dX B) as −A dX B: a minus before a product needs no brackets."""
+    opening, closing, minus = ("−(", ")", "−") if style == "math" else \
+        (r"-\left(", r"\right)", "-")
+    if not (text.startswith(opening) and text.endswith(closing)):
+        return text
+    inner = text[len(opening):len(text) - len(closing)]
+    depth = 0
+    for character in inner:   # the brackets must enclose the whole rest
+        depth += character in "([{"
+        depth -= character in ")]}"
+        if depth < 0:
+            return text
+    return minus + inner if depth == 0 and not _loose(inner) else text
 
 
 def forward_steps(expression: Node, name: str, style: str = "math") -> list[str]:
@@ -870,7 +886,8 @@ def forward_steps(expression: Node, name: str, style: str = "math") -> list[str]
         change = _rule(n).forward(n, d, b)
         names = {k: v for k, v in labels.items() if k != id(n)}
         defined = show(n, style, names)
-        dtext = "0" if change is None else show(change, style, labels)
+        dtext = "0" if change is None else _unbracketed_negation(show(change, style, labels),
+                                                                style)
         lines.append(f"{label} = {defined}   ⇒ d{label} = {dtext}")
     return lines
 

@@ -34,7 +34,7 @@ def evaluated(code, values):
 
 #: (expression, declarations, wrt, the Jacobian printed, its differential printed)
 EXAMPLES = {
-    "inverse": ("np.linalg.inv(X)", {"X": "3x3"}, "X", "−(X⁻ᵀ ⊗ X⁻¹)", "−(X⁻¹ dX X⁻¹)"),
+    "inverse": ("np.linalg.inv(X)", {"X": "3x3"}, "X", "−(X⁻ᵀ ⊗ X⁻¹)", "−X⁻¹ dX X⁻¹"),
     "softmax": ("np.exp(z) / np.sum(np.exp(z))", {"z": "4"}, "z", "diag(p) − p pᵀ",
                 "(diag(p) − p pᵀ) dz"),
     "gram": ("X.T @ X", {"X": "4x2"}, "X", "(Xᵀ ⊗ I₂) K(4,2) + I₂ ⊗ Xᵀ", "dXᵀ X + Xᵀ dX"),
