@@ -56,7 +56,8 @@ from mcv.rules import RULES
 
 __all__ = ["Small", "Kron", "Comm", "Diag", "Term", "Jacobian", "jacobian", "MapProblem",
            "derive_jacobian", "prove_jacobian", "forward_steps", "differential_text",
-           "LAYOUTS", "NUMERIC_MAX_ENTRIES", "term_diagnosis"]
+           "LAYOUTS", "NUMERIC_MAX_ENTRIES", "term_diagnosis", "exact_jacobian",
+           "EXACT_MAX_ENTRIES"]
 
 #: The two layouts: numerator (∂ vec F / ∂ (vec X)ᵀ, a row per entry of F: the book's) and
 #: denominator (its transpose, a row per entry of X).
@@ -65,6 +66,10 @@ LAYOUTS = ("numerator", "denominator")
 #: The Jacobian matrix is built and compared entry by entry up to this many entries;
 #: above, the proof checks it along random directions (J v against the differential).
 NUMERIC_MAX_ENTRIES = 250_000
+
+#: Exact comparison with sympy only where it is quick: entries of all the variables, and
+#: entries of the Jacobian.
+EXACT_MAX_ENTRIES = (40, 400)
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -130,7 +135,12 @@ class Small:
             one = f"𝟙{str(n).translate(_SUB)}" if style == "math" else \
                 rf"\mathbf{{1}}_{{{n}}}"
             return (one + (t if self.rows == 1 else "")), True
-        text = show(self.node, style, names)
+        node = self.node
+        if node.op == "index" and node.args[0].op == "eye":   # I[:, k], a unit vector
+            k = node.attrs["key"][1] + 1
+            text = f"e{str(k).translate(_SUB)}" if style == "math" else rf"\mathbf e_{{{k}}}"
+        else:
+            text = show(node, style, names)
         atomic = _atomic(text)
         if self.form == "mat":
             return text, atomic
@@ -202,6 +212,8 @@ def _times(p: Small, q: Small) -> Small | None:
         if p.form == "row" and q.form == "mat":
             return Small.of(b.matmul(b.transpose(q.node), p.node), "row")
         if p.form == "col" and q.form == "row":
+            if any(n.op == "index" and n.args[0].op == "eye" for n in (p.node, q.node)):
+                return None   # x e₁ᵀ reads better than an outer product with I[:, 0]
             return Small.of(b.outer(p.node, q.node))
         if p.form == "row" and q.form == "col":
             return Small.of(b.call("reshape", b.matmul(p.node, q.node), newshape=(1, 1)))
@@ -659,11 +671,52 @@ def _jac_of(e: Node, D: str, memo: dict) -> list | None:
         if len(args[1].shape) == 1:
             return _left(Kron(Small.eye(1), Small.of(inverse)), parts[1])
         return _left(Kron(Small.eye(args[1].shape[1]), Small.of(inverse)), parts[1])
+    if op == "where":                  # where(c, dA, dB): the masks of c and of not c
+        cond, out = args[0], []
+        for k, (branch, mask) in enumerate([(args[1], b.call("where", cond, b.const(1),
+                                                                b.const(0))),
+                                            (args[2], b.call("where", cond, b.const(0),
+                                                                b.const(1)))]):
+            if parts[k + 1] is not None:
+                inner = _broadcast(parts[k + 1], branch.shape, e.shape)
+                out += _left(Diag(_full(mask, e.shape)), inner)
+        return out
+    if op == "index" and _integer_key(args[0].shape, e.attrs["key"]) is not None:
+        return _left(_selection(args[0], e.attrs["key"]), parts[0])
     if op in ("reshape", "index") and _only_unit_axes(args[0].shape, e.shape) and (
             op == "reshape" or all(k is None or k == slice(None) for k in (
                 e.attrs["key"] if isinstance(e.attrs["key"], tuple) else (e.attrs["key"],)))):
         return parts[0]
     raise NoRule(f"no Jacobian rule for {op} of shapes {[a.shape for a in args]} yet")
+
+
+def _integer_key(shape, key):
+    """The key as (rows or None, columns or None) for x[k], X[i], X[:, j], X[i, j]."""
+    keys = key if isinstance(key, tuple) else (key,)
+    if len(shape) == 1 and len(keys) == 1 and isinstance(keys[0], int):
+        return keys
+    if len(shape) == 2 and 1 <= len(keys) <= 2:
+        keys = keys + (slice(None),) * (2 - len(keys))
+        if all(isinstance(k, int) or k == slice(None) for k in keys) and \
+                any(isinstance(k, int) for k in keys):
+            return keys
+    return None
+
+
+def _selection(a: Node, key) -> Kron:
+    """The 0/1 matrix that picks x[k], X[i], X[:, j] or X[i, j] out of vec X: eᵢᵀ rows of
+    identities (eᵢ the i-th column of I, as the expression I[:, i])."""
+    keys = _integer_key(a.shape, key)
+
+    def unit(n, k):   # e_k as a row
+        k = k % n
+        return Small.of(b.call("index", b.eye(n), key=(slice(None), k)), "row")
+    if len(a.shape) == 1:
+        return Kron(Small.eye(1), unit(a.shape[0], keys[0]))
+    (m, n), (i, j) = a.shape, keys
+    rows = unit(m, i) if isinstance(i, int) else Small.eye(m)
+    columns = unit(n, j) if isinstance(j, int) else Small.eye(n)
+    return Kron(columns, rows)
 
 
 def _reduction(a: Node, axis, J: list) -> list:
@@ -947,6 +1000,50 @@ def prove_jacobian(problem: MapProblem, name: str, J: Jacobian, code: str, dF: N
             "mode": "fast" if large else "full"}
 
 
+def exact_jacobian(problem: MapProblem, name: str, code: str) -> str:
+    """'agrees' / 'disagrees': sympy's Jacobian of vec F by vec X against the printed numpy
+    evaluated on real symbols, entry by entry; or why it was not tried."""
+    from mcv.expr import evaluate_exact
+    from mcv.rules import NoExactForm
+
+    shapes = problem.shapes
+    out = int(np.prod(problem.loss.shape))
+    if sum(int(np.prod(s)) for s in shapes.values()) > EXACT_MAX_ENTRIES[0] or \
+            out * int(np.prod(shapes[name])) > EXACT_MAX_ENTRIES[1]:
+        return "not tried (too many entries)"
+    if problem.values:
+        return "not tried (--value data)"
+    try:
+        import sympy as sp
+
+        from mcv.symbolic import symbols_array
+    except ImportError:
+        return "not tried (sympy is not installed)"
+    symbols = {n: symbols_array(n, s) for n, s in shapes.items()}
+
+    def exact(e):
+        return sp.nsimplify(sp.sympify(e), rational=True)
+    try:
+        F = np.asarray(evaluate_exact(problem.loss, symbols), dtype=object)
+        tree = parse(code, shapes, "jacobian_numpy", lets=problem.lets,
+                     limits=Limits(max_entries=10**7, max_work=10**12))
+        claim = np.asarray(evaluate_exact(tree, symbols), dtype=object)
+    except NoExactForm as reason:
+        return f"not available ({reason})"
+    except Exception:  # noqa: BLE001 (an operation with no sympy form met a symbol)
+        return "not available (sympy cannot take these functions through numpy)"
+    vec_F = sp.Matrix([exact(e) for e in F.ravel(order="F")])
+    vec_X = sp.Matrix(list(symbols[name].ravel(order="F")))
+    J = vec_F.jacobian(vec_X)
+    if claim.shape != (J.rows, J.cols):
+        return "disagrees"
+    for a, c in zip(J, claim.ravel()):
+        difference = sp.together(a - exact(c))
+        if sp.expand(difference) != 0 and sp.simplify(difference) != 0:
+            return "disagrees"
+    return "agrees"
+
+
 def _failed(evidence, error=None, method=None) -> dict:
     return {"verified": False, "max_rel_error": error, "method": method,
             "evidence": evidence, "mode": None}
@@ -987,6 +1084,10 @@ def derive_jacobian(expression: str, wrt, shapes: Mapping[str, str] | Iterable[s
         code = J.code()
         with quiet():
             evidence = prove_jacobian(problem, name, J, code, dF, direction, sample)
+        evidence["exact"] = exact_jacobian(problem, name, code) if evidence["verified"] \
+            else "not tried"
+        if evidence["exact"] == "disagrees":
+            evidence.update(verified=False, evidence="sympy disagrees entry by entry")
         results[name] = {
             "differential": differential_text(dF, J, name, direction, in_shape),
             "differential_latex": differential_text(dF, J, name, direction, in_shape,

@@ -159,3 +159,26 @@ def test_the_module_examples_run():
     import mcv.jacobians
     failures, tried = doctest.testmod(mcv.jacobians, optionflags=doctest.ELLIPSIS)
     assert failures == 0 and tried > 0
+
+
+def test_exact_comparison_with_sympy_agrees_and_can_disagree():
+    from mcv.jacobians import exact_jacobian
+    shapes = {"A": "2x3", "X": "3x4", "B": "4x2"}
+    problem = MapProblem("A @ X @ B", shapes)
+    assert exact_jacobian(problem, "X", "np.kron(B.T, A)") == "agrees"
+    assert exact_jacobian(problem, "X", "np.kron(A, B.T)") == "disagrees"
+    assert derive_jacobian("A @ X @ B", "X", shapes)["X"]["exact"] == "agrees"
+    big = derive_jacobian("A @ X @ B", "X", {"A": "5x6", "X": "6x7", "B": "7x5"})["X"]
+    assert big["exact"].startswith("not tried") and big["verified"]
+
+
+@pytest.mark.parametrize("expression, shapes, wrt, printed", [
+    ("np.where(X > 0, X, 0.1 * X)", {"X": "2x3"}, "X",
+     "diag(vec(where([X > 0], 1, 0))) + 0.1 diag(vec(where([X > 0], 0, 1)))"),
+    ("x[0] * x", {"x": "3"}, "x", "x e₁ᵀ + x[0] I₃"),
+    ("X[:, 1]", {"X": "3x2"}, "X", "e₂ᵀ ⊗ I₃"),
+    ("X[1]", {"X": "3x2"}, "X", "I₂ ⊗ e₂ᵀ"),
+    ("X[2, 1] * X", {"X": "3x2"}, "X", "vec(X) (e₂ᵀ ⊗ e₃ᵀ) + X[2, 1] I₆")])
+def test_masks_and_subscripts(expression, shapes, wrt, printed):
+    r = derive_jacobian(expression, wrt, shapes)[wrt]
+    assert r["verified"] and r["jacobian"] == printed

@@ -222,7 +222,7 @@ def _run_jacobian(arguments: argparse.Namespace) -> int:
     if arguments.json:
         keys = ("differential", "differential_latex", "latex", "jacobian", "jacobian_numpy",
                 "layout", "layout_numpy", "shape", "legend", "verified", "max_rel_error",
-                "method", "points", "evidence", "direction", "steps", "mode")
+                "method", "points", "evidence", "direction", "steps", "mode", "exact")
         print(json.dumps({n: {k: r[k] for k in keys} for n, r in results.items()},
                          indent=2, ensure_ascii=False))
     else:
@@ -263,7 +263,7 @@ def _print_jacobian(results: dict, arguments) -> None:
                       "the printed numpy, the matrix and the differential, entry by entry"
                       if r.get("mode") != "fast" else "the matrix's terms and the "
                       "differential along 8 random directions (the matrix has "
-                      f"{m * n:,} entries: never formed)"))
+                      f"{m * n:,} entries: never formed)") + f"; exact: sympy {r['exact']}")
         else:
             print(f"  evidence: {r['evidence']}")
         if arguments.steps:
