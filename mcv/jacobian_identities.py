@@ -259,7 +259,8 @@ def derived_row(row: JacobianIdentity, seeds=range(3), sizes=None) -> dict:
     from mcv.jacobians import derive_jacobian
 
     shapes = shapes_text(row, sizes)
-    result = derive_jacobian(row.of, row.wrt, shapes, points=len(list(seeds)))[row.wrt]
+    result = derive_jacobian(row.of, row.wrt, shapes, points=len(list(seeds)),
+                             exact=False)[row.wrt]   # exact_row compares with sympy
     worst = 0.0
     for seed in seeds:
         values = draw(row, seed, sizes)

@@ -1051,14 +1051,16 @@ def _failed(evidence, error=None, method=None) -> dict:
 
 def derive_jacobian(expression: str, wrt, shapes: Mapping[str, str] | Iterable[str], *,
                     points: int = 3, seed: int = 0, layout: str = "numerator",
-                    lets=(), values=None, limits: Limits | None = None) -> dict:
+                    lets=(), values=None, limits: Limits | None = None,
+                    exact: bool = True) -> dict:
     """Derive, show and prove the Jacobian of ``expression`` in each variable of ``wrt``.
 
     Returns, for each name, a dict: ``differential`` (math), ``differential_latex``,
     ``jacobian`` (math, in ``layout``), ``latex``, ``jacobian_numpy`` (numpy text of the
     numerator-layout matrix, shape (F's size, X's size)), ``layout_numpy`` (the same in
     ``layout``), ``legend``, ``shape`` (of the matrix in ``layout``), ``steps``, the
-    evidence of :func:`prove_jacobian` and ``points`` (the seeds), plus the nodes
+    evidence of :func:`prove_jacobian`, ``exact`` (sympy entry by entry, at small sizes,
+    unless ``exact=False``) and ``points`` (the seeds), plus the nodes
     ``differential_node`` and the :class:`Jacobian` ``matrix``."""
     if layout not in LAYOUTS:
         raise UsageError(f"--layout {layout!r}: one of {', '.join(LAYOUTS)}")
@@ -1085,7 +1087,7 @@ def derive_jacobian(expression: str, wrt, shapes: Mapping[str, str] | Iterable[s
         with quiet():
             evidence = prove_jacobian(problem, name, J, code, dF, direction, sample)
         evidence["exact"] = exact_jacobian(problem, name, code) if evidence["verified"] \
-            else "not tried"
+            and exact else "not tried"
         if evidence["exact"] == "disagrees":
             evidence.update(verified=False, evidence="sympy disagrees entry by entry")
         results[name] = {
