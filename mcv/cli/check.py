@@ -40,6 +40,8 @@ keywords: axis=, keepdims= (reductions), ord= (np.linalg.norm).
 example:
   mcv check --loss "np.sum((W @ u - v)**2)" --wrt W --claim "2 * np.outer(W @ u - v, u)" \\
       --shape W=3x4 --shape u=4 --shape v=3
+  mcv check --jacobian --of "A @ X @ B" --wrt X --claim "np.kron(B.T, A)" \\
+      --shape A=2x3 --shape X=3x4 --shape B=4x5
 """
 
 
@@ -49,8 +51,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "check", help="check a claimed gradient of a loss you write",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Check a claimed gradient against numeric differences of the loss, at "
-                    "random points that satisfy the declarations. Exit code 0: verified, "
-                    "1: a claim is wrong, 2: bad usage or a resource limit.",
+                    "random points that satisfy the declarations; with --jacobian, a claimed "
+                    "Jacobian (a matrix, or a differential in dX) of a vector or matrix "
+                    "expression. Exit code 0: verified, 1: a claim is wrong, 2: bad usage or "
+                    "a resource limit.",
         epilog=EPILOG.format(allowed=ALLOWED, functions=", ".join(sorted(NUMPY_FUNCTIONS))))
     parser.add_argument("--loss", "--of", dest="loss", required=True,
                         help='the loss, e.g. "np.sum((W @ u - v)**2)"; with --jacobian, the '
@@ -183,7 +187,7 @@ def _run_jacobian(arguments: argparse.Namespace) -> int:
     from mcv.cli.guard import limits_from
     from mcv.cli.problem import _load_value
     from mcv.expr import Limits, evaluate, parse
-    from mcv.jacobians import MapProblem
+    from mcv.jacobians import NUMERIC_MAX_ENTRIES, MapProblem
 
     problem = MapProblem(arguments.loss, arguments.shape, limits=limits_from(arguments),
                          values=dict(_load_value(text) for text in arguments.value),
@@ -246,7 +250,8 @@ def _run_jacobian(arguments: argparse.Namespace) -> int:
                                         method=arguments.method, differential=is_map)
             except (TypeError, ValueError, EvaluationError) as error:
                 raise UsageError(f"checking the Jacobian in {name}: {error}") from None
-            if not report.ok and derived[name] is not None:
+            if not report.ok and derived[name] is not None and report.claimed is not None \
+                    and np.prod(derived[name].shape) <= NUMERIC_MAX_ENTRIES:
                 from dataclasses import replace
                 from mcv.jacobians import term_diagnosis
                 J = derived[name]

@@ -37,11 +37,17 @@ def add_parser(sub) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Derive the gradient of a scalar loss by reverse mode on its expression, "
                     "simplify it, and prove it (numeric check at random points, exact sympy "
-                    "comparison where possible) before printing. Exit code 0: derived and "
+                    "comparison where possible) before printing. For a vector or matrix "
+                    "expression (--of), derive its differential by forward mode and its "
+                    "Jacobian matrix d vec F / d (vec X)' in closed form (Kronecker products, "
+                    "the commutation matrix K, diag(vec .)), proved the same way, in either "
+                    "layout (--layout). Exit code 0: derived and "
                     "proved, 2: bad usage or no rule for an operation, 3: the engine failed "
                     "its own check (a bug: please report it).",
         epilog='example:\n  mcv derive --loss "np.sum((W @ u - v)**2)" --wrt W '
-               "--shape W=3x4 --shape u=4 --shape v=3 --steps\n\n"
+               "--shape W=3x4 --shape u=4 --shape v=3 --steps\n"
+               '  mcv derive --of "np.linalg.inv(X)" --wrt X --shape X=3x3 --layout '
+               "denominator --json\n\n"
                + operations_help())
     parser.add_argument("--loss", "--of", dest="loss", required=True,
                         help='the loss, e.g. "np.sum((W @ u - v)**2)"; or a vector or matrix '
