@@ -95,3 +95,12 @@ def test_fast_mode_along_random_directions_right_and_wrong():
         order="F")), small, mode="fast").ok
     assert check_jacobian(np.tanh, lambda Z: np.ones((5, 5)), small,
                           mode="fast").codes == ("jacobian-shape",)
+
+
+def test_a_scalar_variable():
+    s = np.asarray(0.7)
+    X = np.random.default_rng(0).standard_normal((2, 3))
+    assert check_jacobian(lambda s: s * X, lambda s: X.ravel(order="F")[:, None], s).ok
+    assert check_jacobian(lambda s: s ** 2 * X, lambda s, ds: 2 * s * ds * X, s,
+                          differential=True).ok
+    assert not check_jacobian(lambda s: s * X, lambda s: X.ravel()[:, None], s).ok

@@ -182,3 +182,11 @@ def test_exact_comparison_with_sympy_agrees_and_can_disagree():
 def test_masks_and_subscripts(expression, shapes, wrt, printed):
     r = derive_jacobian(expression, wrt, shapes)[wrt]
     assert r["verified"] and r["jacobian"] == printed
+
+
+def test_a_scalar_variable_and_a_variable_not_in_the_expression():
+    r = derive_jacobian("np.exp(s) * x", ["s", "x"], {"s": "", "x": "3"})
+    assert r["s"]["verified"] and r["s"]["jacobian"] == "x exp(s)"
+    assert r["s"]["shape"] == [3, 1] and r["x"]["jacobian"] == "exp(s) I₃"
+    r = derive_jacobian("A @ X", "B", {"A": "2x3", "X": "3x2", "B": "2x2"})["B"]
+    assert r["verified"] and r["jacobian"] == "0" and r["jacobian_numpy"] == "np.zeros((4, 4))"

@@ -115,6 +115,14 @@ def check_jacobian(f: Callable[[np.ndarray], np.ndarray], claim, x: np.ndarray, 
     """
     x = validated_point(x)
     validate_options(rtol, method)
+    if x.ndim == 0:   # a scalar variable: its Jacobian has one column
+        def as_scalar(y):
+            return y.reshape(())
+        one = (lambda y, d: claim(as_scalar(y), as_scalar(d))) if differential else \
+            (lambda y: claim(as_scalar(y)))
+        return check_jacobian(lambda y: f(as_scalar(y)), one, x.reshape(1), rtol=rtol,
+                              method=method, seed=seed, differential=differential,
+                              mode=mode)
     if mode not in ("auto", "full", "fast"):
         raise ValueError(f"mode must be 'auto', 'full' or 'fast', not {mode!r}")
     value0 = np.asarray(f(x.copy()))
