@@ -960,7 +960,8 @@ def prove_jacobian(problem: MapProblem, name: str, J: Jacobian, code: str, dF: N
             claim_tree = parse(code, problem.shapes, "jacobian_numpy", lets=problem.lets,
                                limits=Limits(max_entries=max(problem.limits.max_entries,
                                                              4 * J.shape[0] * J.shape[1]),
-                                             max_work=10**12))
+                                             max_work=10**12, max_length=10**6,
+                                             max_depth=10**4))
         except UsageError as error:
             return _failed(f"the printed numpy does not parse: {error}")
     worst, method = 0.0, None
@@ -1026,7 +1027,8 @@ def exact_jacobian(problem: MapProblem, name: str, code: str) -> str:
     try:
         F = np.asarray(evaluate_exact(problem.loss, symbols), dtype=object)
         tree = parse(code, shapes, "jacobian_numpy", lets=problem.lets,
-                     limits=Limits(max_entries=10**7, max_work=10**12))
+                     limits=Limits(max_entries=10**7, max_work=10**12, max_length=10**6,
+                                   max_depth=10**4))
         claim = np.asarray(evaluate_exact(tree, symbols), dtype=object)
     except NoExactForm as reason:
         return f"not available ({reason})"

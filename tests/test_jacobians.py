@@ -3,6 +3,8 @@ the issue's examples and on random non-square shapes; its numpy text evaluated w
 numpy (not the safe language) against an independent central-difference Jacobian; the
 denominator layout the transpose of the numerator layout; each proof can fail."""
 
+import random
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -190,3 +192,60 @@ def test_a_scalar_variable_and_a_variable_not_in_the_expression():
     assert r["s"]["shape"] == [3, 1] and r["x"]["jacobian"] == "exp(s) I₃"
     r = derive_jacobian("A @ X", "B", {"A": "2x3", "X": "3x2", "B": "2x2"})["B"]
     assert r["verified"] and r["jacobian"] == "0" and r["jacobian_numpy"] == "np.zeros((4, 4))"
+
+
+
+# Random compositions (entrywise functions, sums, products, transposes, reductions, a
+# softmax, an inverse) of a 3×2 X: every one derived and proved, none refused.
+SHAPES = {"X": "3x2", "A": "4x3", "B": "2x5", "C": "3x2", "v": "2", "w": "3", "u": "4"}
+RNG = random.Random(7)
+
+
+def m32(d):
+    """A random 3×2 expression of depth d."""
+    if d <= 0:
+        return RNG.choice(["X", "X", "C"])
+    return RNG.choice([
+        lambda: f"np.tanh({m32(d - 1)})", lambda: f"np.exp(0.3 * {m32(d - 1)})",
+        lambda: f"({m32(d - 1)} + {m32(d - 1)})", lambda: f"({m32(d - 1)} * {m32(d - 1)})",
+        lambda: f"{m23(d - 1)}.T", lambda: f"({m32(d - 1)} - np.sum({m32(d - 1)}, axis=0))",
+        lambda: f"({m32(d - 1)} / (1 + {m32(d - 1)}**2))", lambda: "X"])()
+
+
+def m23(d):
+    return f"{m32(d)}.T"
+
+
+def m42(d):
+    return f"(A @ {m32(d)})"
+
+
+def m35(d):
+    return f"({m32(d)} @ B)"
+
+
+def v3(d):
+    return RNG.choice([lambda: f"({m32(d)} @ v)", lambda: f"np.sum({m32(d)}, axis=1)",
+                       lambda: f"(w * np.sum({m32(d)}, axis=1))"])()
+
+
+def v2(d):
+    return RNG.choice([lambda: f"np.sum({m32(d)}, axis=0)", lambda: f"({m23(d)} @ w)",
+                       lambda: f"np.exp({m32(d)}.T @ w) / np.sum(np.exp({m32(d)}.T @ w))"])()
+
+
+def m22(d):
+    return RNG.choice([lambda: f"({m23(d)} @ {m32(d)})",
+                       lambda: f"np.linalg.inv({m23(d)} @ {m32(d)} + 3 * np.eye(2))"])()
+
+
+builders = [m32, m23, m42, m35, v3, v2, m22]
+
+
+def test_random_compositions_are_derived_and_proved():
+    global RNG
+    RNG = random.Random(7)
+    for _ in range(40):
+        expression = RNG.choice(builders)(RNG.randint(1, 3))
+        r = derive_jacobian(expression, "X", SHAPES, points=1, exact=False)["X"]
+        assert r["verified"], (expression, r["evidence"])
