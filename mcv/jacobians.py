@@ -52,7 +52,6 @@ from mcv.derive import NoRule, differential, show
 from mcv.expr import EvaluationError, Limits, Node, UsageError, evaluate, parse
 from mcv.notation import number_text
 from mcv.problem import Problem
-from mcv.rules import RULES
 
 __all__ = ["Small", "Kron", "Comm", "Diag", "Term", "Jacobian", "jacobian", "MapProblem",
            "derive_jacobian", "prove_jacobian", "forward_steps", "differential_text",
@@ -1071,7 +1070,7 @@ def derive_jacobian(expression: str, wrt, shapes: Mapping[str, str] | Iterable[s
     seeds = list(range(seed, seed + max(points, 1)))
     results = {}
     for name in names:
-        declaration = problem.wrt(name)
+        problem.wrt(name)   # refuses data (discrete) and --value variables
         direction = _direction_name(name, problem.shapes)
         in_shape = problem.shapes[name]
         try:

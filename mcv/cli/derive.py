@@ -19,9 +19,8 @@ import json
 import numpy as np
 
 from mcv import __version__
-from mcv.cli.guard import limits_from
+from mcv.cli.guard import guarded, limits_from
 from mcv.cli.problem import _load_value, add_data_arguments, problem_from
-from mcv.cli.guard import guarded
 from mcv.derive import NoRule, gradients, hessian_map, show, size, steps
 from mcv.expr import UsageError
 from mcv.problem import Problem
