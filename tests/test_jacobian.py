@@ -75,3 +75,32 @@ def test_not_analytic_uses_central_differences_and_a_raising_claim_is_a_report()
     assert report.ok and report.method == "central-difference"
     report = check_jacobian(np.abs, lambda x: np.ones((2, 2)) @ np.ones(3), x)
     assert report.codes == ("jacobian-raised",)
+
+
+def test_fast_mode_along_random_directions_right_and_wrong():
+    """Large Jacobians are checked along random directions: a right differential passes
+    without any matrix of the Jacobian's size, a factor and a missing term are caught."""
+    rng = np.random.default_rng(4)
+    A, B = rng.standard_normal((30, 40)), rng.standard_normal((50, 20))
+    X = rng.standard_normal((40, 50))
+    f = lambda X: A @ X @ B  # noqa: E731
+    report = check_jacobian(f, lambda X, dX: A @ dX @ B, X, differential=True)
+    assert report.ok and report.mode == "fast" and report.probes == 8
+    assert check_jacobian(f, lambda X, dX: 2 * A @ dX @ B, X,
+                          differential=True).codes == ("factor",)
+    extra = lambda X, dX: A @ dX @ B + 1e-3 * A @ dX @ dX.T @ A.T @ A @ dX @ B  # noqa
+    assert check_jacobian(f, extra, X, differential=True).codes == ("other-term-fast",)
+    small = rng.standard_normal((3, 4))
+    assert check_jacobian(np.tanh, lambda Z: np.diag((1 - np.tanh(Z) ** 2).ravel(
+        order="F")), small, mode="fast").ok
+    assert check_jacobian(np.tanh, lambda Z: np.ones((5, 5)), small,
+                          mode="fast").codes == ("jacobian-shape",)
+
+
+def test_a_scalar_variable():
+    s = np.asarray(0.7)
+    X = np.random.default_rng(0).standard_normal((2, 3))
+    assert check_jacobian(lambda s: s * X, lambda s: X.ravel(order="F")[:, None], s).ok
+    assert check_jacobian(lambda s: s ** 2 * X, lambda s, ds: 2 * s * ds * X, s,
+                          differential=True).ok
+    assert not check_jacobian(lambda s: s * X, lambda s: X.ravel()[:, None], s).ok

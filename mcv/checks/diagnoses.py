@@ -354,9 +354,14 @@ REGISTRY: dict[str, Entry] = {
         "columns, vec(AXB) = (Bᵀ ⊗ A) vec X", "vec taken row by row",
         "Kronecker factors swapped"),
     "jacobian-commutation": Entry(
-        "rejected", "the claim is the Jacobian J without its commutation matrix K (K vec X = "
-        "vec Xᵀ): claim = J K, so a dXᵀ was read as dX", "commutation matrix",
-        "dXᵀ read as dX: vec Xᵀ = K vec X"),
+        "rejected", "the claim is J K, the Jacobian J times the commutation matrix K (K vec X "
+        "= vec Xᵀ): a dX where dXᵀ is due, or dXᵀ where dX is due (a commutation matrix "
+        "missing or extra)", "commutation matrix",
+        "dXᵀ read as dX, or dX as dXᵀ: vec Xᵀ = K vec X"),
+    "jacobian-terms": Entry(
+        "supporting", "the Jacobian, derived by mcv and proved at this point, is {jacobian}; "
+        "written in its terms, the claim is {claim}: {verdict}", "written in its terms",
+        "which terms of the Jacobian the claim has, misses or scales"),
     # --- notes: what the check had to do (the verdict stands)
     "zero-gradient": Entry(
         "note", "the gradient is zero here to round-off: max |numeric| {size:.1e}, max |claim| "

@@ -16,15 +16,16 @@ from typing import Callable
 
 import numpy as np
 
-from mcv.checks.core import (SAFETY, Function, FunctionBug, Projection, choose_method,
-                             entry_slopes, quiet, step_scale)
+from mcv.checks.core import (EPS, FAST_PROBES, SAFETY, Function, FunctionBug, Projection,
+                             choose_method, directional, entry_slopes, quiet, step_scale,
+                             unit)
 from mcv.checks.diagnoses import Diagnosis
 from mcv.checks.inputs import claim_array, validate_options, validated_point
 from mcv.checks.mistakes import factor, index, proportionality, relative_error
 from mcv.checks.report import CheckReport, Verdict
 
 __all__ = ["NumericJacobian", "numeric_jacobian", "vec_order", "check_jacobian",
-           "commutation", "JACOBIAN_RTOL"]
+           "commutation", "JACOBIAN_RTOL", "JACOBIAN_FAST_ENTRIES"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,10 @@ def numeric_jacobian(function: Function, x: np.ndarray, value0: np.ndarray, meth
 #: rtol of the Jacobian check (as the Hessian check's: the derivative of an array).
 JACOBIAN_RTOL = {"complex-step": 1e-12, "central-difference": 1e-8}
 
+#: Above this many entries of the Jacobian (size of f times size of x), ``mode="auto"``
+#: checks along FAST_PROBES random directions instead of entry by entry.
+JACOBIAN_FAST_ENTRIES = 250_000
+
 
 def commutation(m: int, n: int) -> np.ndarray:
     """K with K vec(A) = vec(Aᵀ) for an m×n A (vec stacks columns)."""
@@ -83,7 +88,7 @@ def commutation(m: int, n: int) -> np.ndarray:
 
 def check_jacobian(f: Callable[[np.ndarray], np.ndarray], claim, x: np.ndarray, *,
                    rtol: float | None = None, method: str = "auto", seed: int = 0,
-                   differential: bool = False) -> CheckReport:
+                   differential: bool = False, mode: str = "auto") -> CheckReport:
     """Compare a claimed Jacobian of ``f`` at ``x`` with the numeric one, entry by entry.
 
     ``claim(x)`` returns the Jacobian matrix in numerator layout, ``∂ vec f / ∂ (vec x)ᵀ``
@@ -91,7 +96,12 @@ def check_jacobian(f: Callable[[np.ndarray], np.ndarray], claim, x: np.ndarray, 
     ``claim(x, dx)`` returns the differential ``df`` (an array of f's shape) for a direction
     ``dx`` of x's shape, as d(X⁻¹) = −X⁻¹ dX X⁻¹ reads, and its matrix is built column by
     column. Entry (a, b) is accepted when ``|claim − numeric| <= SAFETY * err + rtol *
-    max|numeric|``. Diagnoses: the other layout (the transpose), vec taken row by row (the
+    max|numeric|``. ``mode="fast"`` (the default ``"auto"`` above
+    :data:`JACOBIAN_FAST_ENTRIES` entries) compares instead, along FAST_PROBES random
+    directions v, the claim's J v (the differential along v, or the matrix times vec v) with
+    the numeric directional derivative of f, projected on random weights w: the cost is
+    independent of the size, and no matrix of the Jacobian's size is formed for a
+    differential. Diagnoses: the other layout (the transpose), vec taken row by row (the
     Kronecker factors swapped), a commutation matrix missing, a constant factor, the sign.
 
     Examples
@@ -105,9 +115,21 @@ def check_jacobian(f: Callable[[np.ndarray], np.ndarray], claim, x: np.ndarray, 
     """
     x = validated_point(x)
     validate_options(rtol, method)
+    if x.ndim == 0:   # a scalar variable: its Jacobian has one column
+        def as_scalar(y):
+            return y.reshape(())
+        one = (lambda y, d: claim(as_scalar(y), as_scalar(d))) if differential else \
+            (lambda y: claim(as_scalar(y)))
+        return check_jacobian(lambda y: f(as_scalar(y)), one, x.reshape(1), rtol=rtol,
+                              method=method, seed=seed, differential=differential,
+                              mode=mode)
+    if mode not in ("auto", "full", "fast"):
+        raise ValueError(f"mode must be 'auto', 'full' or 'fast', not {mode!r}")
     value0 = np.asarray(f(x.copy()))
     if not np.issubdtype(value0.dtype, np.floating) or not np.all(np.isfinite(value0)):
         raise TypeError(f"f(x) must return a finite real array, not dtype {value0.dtype}")
+    if mode == "fast" or (mode == "auto" and x.size * value0.size > JACOBIAN_FAST_ENTRIES):
+        return _fast_check(f, claim, x, value0, rtol, method, seed, differential)
     with quiet():
         try:
             numeric = numeric_jacobian(Function(f, value0.shape), x, value0, method, seed)
@@ -195,3 +217,57 @@ def _commutation_of(shape: tuple) -> np.ndarray:
     if len(shape) == 2:
         return commutation(*shape)
     return np.eye(int(np.prod(shape)) or 1)
+
+
+def _fast_check(f, claim, x, value0, rtol, method, seed, differential) -> CheckReport:
+    """J v against the numeric directional derivative, projected on random weights."""
+    rng = np.random.default_rng(seed)
+    function, scale = Function(f, value0.shape), step_scale(x)
+    weights = rng.random(value0.shape) * 2 - 1
+    projected = Projection(function, weights)
+    f0 = float(np.sum(weights * value0))
+    with quiet():
+        try:
+            if method == "auto":
+                method = choose_method(projected, x, f0, scale, rng, "auto")[0]
+            probes = [unit(rng, x.shape) for _ in range(FAST_PROBES)]
+            slopes = [directional(projected, method, x, v, f0, scale) for v in probes]
+        except FunctionBug as bug:
+            return CheckReport(Verdict.CANNOT_DECIDE, float("nan"), method,
+                               rtol or JACOBIAN_RTOL["central-difference"], diagnoses=(
+                                   Diagnosis.of("f-raised", error=str(bug),
+                                                where=bug.where),), mode="fast")
+    tolerance = JACOBIAN_RTOL[method] if rtol is None else float(rtol)
+
+    def report(verdict, error, diagnosis=None):
+        return CheckReport(verdict, error, method, tolerance,
+                           diagnoses=(diagnosis,) if diagnosis else (), mode="fast",
+                           probes=len(probes), evaluations=function.calls)
+    try:
+        matrix = None if differential else np.asarray(claim(x.copy()), dtype=float)
+        if matrix is not None and matrix.shape != (value0.size, x.size):
+            return report(Verdict.REJECTED, float("inf"), Diagnosis.of(
+                "jacobian-shape", claimed_shape=matrix.shape, m=value0.size, n=x.size))
+        claimed = []
+        for v in probes:
+            if differential:
+                change = np.asarray(claim(x.copy(), v), dtype=float)
+            else:
+                change = (matrix @ v.ravel(order="F")).reshape(value0.shape, order="F")
+            claimed.append(float(np.sum(weights * change)))
+    except Exception as error:  # noqa: BLE001 - a claim that cannot be computed is rejected
+        return report(Verdict.REJECTED, float("inf"), Diagnosis.of(
+            "jacobian-raised", error=f"{type(error).__name__}: {error}"))
+    numeric = np.array([s.value for s in slopes])
+    errors = np.array([s.error for s in slopes])
+    claimed = np.array(claimed)
+    size = max(float(np.max(np.abs(numeric))), EPS)
+    if np.all(np.abs(claimed - numeric) <= SAFETY * errors + tolerance * size):
+        return report(Verdict.VERIFIED, float(np.max(np.abs(claimed - numeric)) / size))
+    error = float(np.max(np.abs(claimed - numeric)) / size)
+    k = claimed @ numeric / max(float(numeric @ numeric), EPS ** 2)
+    if np.allclose(claimed, k * numeric, rtol=1e-6, atol=tolerance * size) and k != 0:
+        return report(Verdict.REJECTED, error, factor(k, "the Jacobian"))
+    return report(Verdict.REJECTED, error, Diagnosis.of("other-term-fast", what="the Jacobian",
+                                                        probes=len(probes)))
+

@@ -40,6 +40,8 @@ keywords: axis=, keepdims= (reductions), ord= (np.linalg.norm).
 example:
   mcv check --loss "np.sum((W @ u - v)**2)" --wrt W --claim "2 * np.outer(W @ u - v, u)" \\
       --shape W=3x4 --shape u=4 --shape v=3
+  mcv check --jacobian --of "A @ X @ B" --wrt X --claim "np.kron(B.T, A)" \\
+      --shape A=2x3 --shape X=3x4 --shape B=4x5
 """
 
 
@@ -49,10 +51,14 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "check", help="check a claimed gradient of a loss you write",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Check a claimed gradient against numeric differences of the loss, at "
-                    "random points that satisfy the declarations. Exit code 0: verified, "
-                    "1: a claim is wrong, 2: bad usage or a resource limit.",
+                    "random points that satisfy the declarations; with --jacobian, a claimed "
+                    "Jacobian (a matrix, or a differential in dX) of a vector or matrix "
+                    "expression. Exit code 0: verified, 1: a claim is wrong, 2: bad usage or "
+                    "a resource limit.",
         epilog=EPILOG.format(allowed=ALLOWED, functions=", ".join(sorted(NUMPY_FUNCTIONS))))
-    parser.add_argument("--loss", required=True, help='the loss, e.g. "np.sum((W @ u - v)**2)"')
+    parser.add_argument("--loss", "--of", dest="loss", required=True,
+                        help='the loss, e.g. "np.sum((W @ u - v)**2)"; with --jacobian, the '
+                             'vector or matrix expression F, e.g. "np.linalg.inv(X)"')
     parser.add_argument("--wrt", action="append", required=True, metavar="NAME",
                         help="a variable to differentiate by; repeat, with one --claim each")
     parser.add_argument("--claim", action="append", required=True, metavar="EXPRESSION",
@@ -67,6 +73,14 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--method", default="auto",
                         choices=["auto", "complex-step", "central-difference"])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--jacobian", action="store_true",
+                        help="check a claimed Jacobian of the expression (--of): a matrix "
+                             "d vec F / d (vec X)' (vec stacks columns), or a differential, "
+                             "an expression in dX (the direction: d + the --wrt name), "
+                             'e.g. --claim "-np.linalg.inv(X) @ dX @ np.linalg.inv(X)"')
+    parser.add_argument("--layout", choices=("numerator", "denominator"), default="numerator",
+                        help="with --jacobian: the layout of a claimed matrix (numerator: a "
+                             "row per entry of F, the book's; denominator: its transpose)")
     parser.set_defaults(run=run)
     return parser
 
@@ -77,6 +91,8 @@ def run(arguments: argparse.Namespace) -> int:
 
 
 def _run(arguments: argparse.Namespace) -> int:
+    if arguments.jacobian:
+        return _run_jacobian(arguments)
     problem = problem_from(arguments)
     if len(arguments.wrt) != len(arguments.claim):
         raise UsageError(f"{len(arguments.wrt)} --wrt but {len(arguments.claim)} --claim: "
@@ -98,6 +114,11 @@ def _run(arguments: argparse.Namespace) -> int:
             results.setdefault(name, []).append(outcome)
             rejected |= not outcome["ok"]
             lines.extend(outcome.pop("lines"))
+    return _finish(arguments, rejected, seeds, results, lines)
+
+
+def _finish(arguments, rejected: bool, seeds, results: dict, lines: list) -> int:
+    """Print the results (text or --json) and return the exit code."""
     code = 1 if rejected else 0
     if arguments.json:
         print(json.dumps({"exit_code": code, "seeds": list(seeds), "results": results},
@@ -156,4 +177,118 @@ def _side_by_side(numeric: np.ndarray, claimed: np.ndarray) -> str:
         b = right[k] if k < len(right) else ""
         rows.append(f"  {a:<{width}}   {b}".rstrip())
     return "\n".join(rows)
+
+
+# ------------------------------------------------------------------- --jacobian
+
+def _run_jacobian(arguments: argparse.Namespace) -> int:
+    """Check each claimed Jacobian (a matrix, or a differential in d<name>) of --of."""
+    from mcv.checks import check_jacobian
+    from mcv.cli.guard import limits_from
+    from mcv.cli.problem import _load_value
+    from mcv.expr import Limits, evaluate, parse
+    from mcv.jacobians import NUMERIC_MAX_ENTRIES, MapProblem
+
+    problem = MapProblem(arguments.loss, arguments.shape, limits=limits_from(arguments),
+                         values=dict(_load_value(text) for text in arguments.value),
+                         lets=arguments.let, what="--of")
+    if len(arguments.wrt) != len(arguments.claim):
+        raise UsageError(f"{len(arguments.wrt)} --wrt but {len(arguments.claim)} --claim: "
+                         "give one --claim for each --wrt")
+    if arguments.points < 1:
+        raise UsageError("--points must be at least 1")
+    F = problem.loss
+    out_size = int(np.prod(F.shape))
+    claims = []
+    for name, text in zip(arguments.wrt, arguments.claim):
+        problem.wrt(name)
+        direction = "d" + name
+        shapes = {**problem.shapes, direction: problem.shapes[name]}
+        size = int(np.prod(problem.shapes[name]))
+        limits = Limits(**{**problem.limits.__dict__,
+                           "max_entries": max(problem.limits.max_entries,
+                                              4 * out_size * size)})
+        try:
+            tree = parse(text, shapes, f"--claim for {name}", lets=problem.lets,
+                         limits=limits)
+        except UsageError as error:
+            if not error.shapes_only:
+                raise
+            claims.append((name, direction, error, False))
+            continue
+        is_map = direction in text and _mentions(tree, direction)
+        claims.append((name, direction, tree, is_map))
+    derived = {name: _derived(problem, name) for name, *_ in claims}
+    seeds = range(arguments.seed, arguments.seed + arguments.points)
+    results, rejected, lines = {}, False, []
+    for seed in seeds:
+        point = problem.point(seed)
+        problem.require_finite_loss(point)
+        for name, direction, tree, is_map in claims:
+            if isinstance(tree, UsageError):   # a claim whose shapes do not fit: wrong
+                lines.append(f"Jacobian in {name}: REJECTED: the claim cannot be computed: "
+                             + "; ".join(tree.parts))
+                rejected = True
+                results.setdefault(name, []).append({
+                    "seed": seed, "ok": False, "codes": ["claim-not-computable"],
+                    "diagnosis": "; ".join(tree.parts)})
+                continue
+
+            def f(x, point=point, name=name):
+                return np.asarray(evaluate(F, {**point, name: x}))
+            if is_map:
+                def claim(x, dx, point=point, name=name, direction=direction, tree=tree):
+                    return np.broadcast_to(evaluate(tree, {**point, name: x, direction: dx}),
+                                           np.shape(evaluate(F, point)))
+            else:
+                def claim(x, point=point, name=name, tree=tree):
+                    value = np.asarray(evaluate(tree, {**point, name: x}))
+                    return value.T if arguments.layout == "denominator" else value
+            try:
+                report = check_jacobian(f, claim, np.array(point[name], dtype=float),
+                                        seed=seed, rtol=arguments.rtol,
+                                        method=arguments.method, differential=is_map)
+            except (TypeError, ValueError, EvaluationError) as error:
+                raise UsageError(f"checking the Jacobian in {name}: {error}") from None
+            if not report.ok and derived[name] is not None and report.claimed is not None \
+                    and np.prod(derived[name].shape) <= NUMERIC_MAX_ENTRIES:
+                from dataclasses import replace
+                from mcv.jacobians import term_diagnosis
+                J = derived[name]
+                proof = check_jacobian(f, lambda x, J=J, point=point, name=name: J.value(
+                    {**point, name: x}), np.array(point[name], dtype=float), seed=seed)
+                named = term_diagnosis(J, report.claimed, point) if proof.ok else None
+                if named is not None:
+                    report = replace(report, diagnoses=report.diagnoses + (named,))
+            kind = "differential" if is_map else f"Jacobian ({arguments.layout} layout)"
+            label = f"{kind} in {name}" + (f" (seed {seed})" if arguments.points > 1 else "")
+            lines.append(f"{label}: {report}")
+            rejected |= not report.ok
+            results.setdefault(name, []).append({
+                "seed": seed, "ok": report.ok, "kind": "differential" if is_map else "matrix",
+                "layout": arguments.layout,
+                "max_rel_error": _finite_or_none(report.max_rel_error),
+                "method": report.method, "diagnosis": report.diagnosis,
+                "codes": list(report.codes),
+                "diagnoses": [d.as_json() for d in report.diagnoses]})
+    return _finish(arguments, rejected, seeds, results, lines)
+
+
+def _derived(problem, name: str):
+    """The Jacobian mcv derives for ``name`` (None where it has no rule): its terms name
+    what a wrong claim misses."""
+    from mcv.derive import NoRule, differential
+    from mcv.jacobians import jacobian
+
+    try:
+        dF = differential(problem.loss, name, "d" + name + "_")
+        return jacobian(dF, "d" + name + "_", problem.loss.shape, problem.shapes[name])
+    except NoRule:
+        return None
+
+
+def _mentions(tree, name: str) -> bool:
+    if tree.op == "var" and tree.attrs["name"] == name:
+        return True
+    return any(_mentions(a, name) for a in tree.args)
 

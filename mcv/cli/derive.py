@@ -19,13 +19,14 @@ import json
 import numpy as np
 
 from mcv import __version__
-from mcv.cli.problem import add_data_arguments, problem_from
-from mcv.cli.guard import guarded
+from mcv.cli.guard import guarded, limits_from
+from mcv.cli.problem import _load_value, add_data_arguments, problem_from
 from mcv.derive import NoRule, gradients, hessian_map, show, size, steps
 from mcv.expr import UsageError
 from mcv.problem import Problem
 from mcv.prove import hessian_matrix, prove, prove_hessian
 from mcv.rules import operations_help
+from mcv.jacobians import LAYOUTS, MapProblem, derive_jacobian
 
 __all__ = ["add_parser", "run"]
 
@@ -35,13 +36,22 @@ def add_parser(sub) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Derive the gradient of a scalar loss by reverse mode on its expression, "
                     "simplify it, and prove it (numeric check at random points, exact sympy "
-                    "comparison where possible) before printing. Exit code 0: derived and "
+                    "comparison where possible) before printing. For a vector or matrix "
+                    "expression (--of), derive its differential by forward mode and its "
+                    "Jacobian matrix d vec F / d (vec X)' in closed form (Kronecker products, "
+                    "the commutation matrix K, diag(vec .)), proved the same way, in either "
+                    "layout (--layout). Exit code 0: derived and "
                     "proved, 2: bad usage or no rule for an operation, 3: the engine failed "
                     "its own check (a bug: please report it).",
         epilog='example:\n  mcv derive --loss "np.sum((W @ u - v)**2)" --wrt W '
-               "--shape W=3x4 --shape u=4 --shape v=3 --steps\n\n"
+               "--shape W=3x4 --shape u=4 --shape v=3 --steps\n"
+               '  mcv derive --of "np.linalg.inv(X)" --wrt X --shape X=3x3 --layout '
+               "denominator --json\n\n"
                + operations_help())
-    parser.add_argument("--loss", required=True, help='the loss, e.g. "np.sum((W @ u - v)**2)"')
+    parser.add_argument("--loss", "--of", dest="loss", required=True,
+                        help='the loss, e.g. "np.sum((W @ u - v)**2)"; or a vector or matrix '
+                             'expression, e.g. "np.linalg.inv(X)": then its differential and '
+                             "its Jacobian matrix d vec F / d (vec X)' are derived and proved")
     parser.add_argument("--wrt", action="append", required=True, metavar="NAME",
                         help="a variable to differentiate by; repeat for several")
     add_data_arguments(parser)
@@ -52,6 +62,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--hessian", action="store_true",
                         help="also the Hessian as a linear map dX -> H[dX], proved with "
                              "check_hessian (and its vec matrix at small sizes)")
+    parser.add_argument("--layout", choices=LAYOUTS, default="numerator",
+                        help="for a vector or matrix expression: print the Jacobian in "
+                             "numerator layout (d vec F / d (vec X)', a row per entry of F: "
+                             "the book's) or denominator layout (its transpose)")
     parser.add_argument("--emit", choices=["numpy"], help="print a Python function returning "
                         "(loss, gradients) and a pytest test of it")
     parser.set_defaults(run=run)
@@ -64,6 +78,8 @@ def run(arguments: argparse.Namespace) -> int:
 
 def _run(arguments: argparse.Namespace) -> int:
     arguments.claim = []
+    if _is_map(arguments):
+        return _run_jacobian(arguments)
     problem = problem_from(arguments)
     names = list(dict.fromkeys(arguments.wrt))
     declarations = [problem.wrt(name) for name in names]
@@ -186,3 +202,77 @@ def _emit(problem: Problem, arguments, results: dict) -> str:
         lines.append(f"    assert_gradient(lambda x: loss_and_gradient({others})[0],")
         lines.append(f"                    lambda x: loss_and_gradient({others})[{k}], {name})")
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------- vector and matrix expressions
+
+def _is_map(arguments) -> bool:
+    """True when --of is a vector or matrix (its Jacobian is derived, not a gradient)."""
+    problem = MapProblem(arguments.loss, arguments.shape, limits=limits_from(arguments),
+                         values=dict(_load_value(text) for text in arguments.value),
+                         lets=arguments.let, what="--loss")
+    return problem.loss.shape not in ((), (1,))
+
+
+def _run_jacobian(arguments: argparse.Namespace) -> int:
+    if arguments.hessian or arguments.emit:
+        raise UsageError("--hessian and --emit are for a scalar loss; for a vector or matrix "
+                         "expression mcv derive gives the differential and the Jacobian")
+    results = derive_jacobian(
+        arguments.loss, arguments.wrt, arguments.shape, points=arguments.points,
+        seed=arguments.seed, layout=arguments.layout, lets=arguments.let,
+        values=dict(_load_value(text) for text in arguments.value),
+        limits=limits_from(arguments))
+    failed = [n for n, r in results.items() if not r["verified"]]
+    if arguments.json:
+        keys = ("differential", "differential_latex", "latex", "jacobian", "jacobian_numpy",
+                "layout", "layout_numpy", "shape", "legend", "verified", "max_rel_error",
+                "method", "points", "evidence", "direction", "steps", "mode", "exact")
+        print(json.dumps({n: {k: r[k] for k in keys} for n, r in results.items()},
+                         indent=2, ensure_ascii=False))
+    else:
+        _print_jacobian(results, arguments)
+    if failed:
+        print(f"engine failed: the derived Jacobian in {', '.join(failed)} did not pass its "
+              "own check. This is a bug in mcv derive; the evidence is above. Nothing was "
+              "printed as an answer.")
+        return 3
+    return 0
+
+
+def _print_jacobian(results: dict, arguments) -> None:
+    for name, r in results.items():
+        m, n = r["shape"]
+        if r["layout"] == "numerator":
+            what = f"Jacobian d vec F / d (vec {name})ᵀ (numerator layout, {m}×{n})"
+        else:
+            what = (f"Jacobian d (vec F)ᵀ / d vec {name} (denominator layout: the "
+                    f"transpose of the numerator layout's, {m}×{n})")
+        status = "" if r["verified"] else ": NOT PROVED, not an answer"
+        print(f"differential in {name}{status}:")
+        print(f"  dF = {r['differential']}")
+        print(f"{what}{status}:")
+        print(f"  {r['jacobian']}")
+        for line in r["legend"]:
+            print(f"  where {line}")
+        print(f"  numpy: {r['layout_numpy']}")
+        if r["layout"] != "numerator":
+            print(f"  numpy, numerator layout: {r['jacobian_numpy']}")
+        if arguments.latex:
+            print(f"  latex: {r['latex']}")
+            print(f"  latex (differential): {r['differential_latex']}")
+        if r["verified"]:
+            print(f"  proved: verified at {len(r['points'])} random points with "
+                  f"check_jacobian ({r['method']}, max relative error "
+                  f"{r['max_rel_error']:.1e}): " + (
+                      "the printed numpy, the matrix and the differential, entry by entry"
+                      if r.get("mode") != "fast" else "the matrix's terms and the "
+                      "differential along 8 random directions (the matrix has "
+                      f"{m * n:,} entries: never formed)") + f"; exact: sympy {r['exact']}")
+        else:
+            print(f"  evidence: {r['evidence']}")
+        if arguments.steps:
+            print("  derivation (forward mode: the differential of each node, from "
+                  f"{name} up):")
+            print("\n".join(f"    {line}" for line in r["steps"]))
+
