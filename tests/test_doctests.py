@@ -5,7 +5,9 @@ import importlib
 
 import pytest
 
-MODULES = ["mcv", "mcv.checks.gradient", "mcv.checks.diagnoses", "mcv.checks.jacobian", "mcv.problem", "mcv.expr", "mcv.declare", "mcv.symbolic", "mcv.derive", "mcv.prove"]
+MODULES = ["mcv", "mcv.checks.gradient", "mcv.checks.diagnoses", "mcv.checks.jacobian",
+           "mcv.jacobians", "mcv.problem", "mcv.expr", "mcv.declare", "mcv.symbolic", "mcv.derive",
+           "mcv.prove"]
 
 
 @pytest.mark.parametrize("name", MODULES)

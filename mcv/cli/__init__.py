@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 #: Options whose value is an expression, which may start with a minus sign.
-EXPRESSION_OPTIONS = ("--loss", "--claim", "--let")
+EXPRESSION_OPTIONS = ("--loss", "--of", "--claim", "--let")
 
 
 def _join_negative_expressions(argv: list[str]) -> list[str]:

@@ -94,3 +94,9 @@ def test_check_names_the_missing_term_from_the_derived_jacobian(capsys):
                     "np.diag(np.exp(z) / np.sum(np.exp(z)))", "--json")
     codes = json.loads(out)["results"]["z"][0]["codes"]
     assert code == 1 and codes == ["other-term", "jacobian-terms"]
+
+
+def test_of_takes_an_expression_that_starts_with_a_minus(capsys):
+    from mcv.cli import main
+    assert main(["derive", "--of", "-np.linalg.inv(X)", "--wrt", "X", "--shape", "X=3x3"]) == 0
+    assert "dF = X⁻¹ dX X⁻¹" in capsys.readouterr().out
