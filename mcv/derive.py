@@ -71,10 +71,12 @@ def _rule(node: Node):
     return row
 
 
-def _backward(loss: Node, names: list[str],
-              observe: Callable | None = None) -> dict[str, Node]:
+def _backward(loss: Node, names: list[str], observe: Callable | None = None,
+              recognised: bool = False) -> dict[str, Node]:
     """The backward sweep: each node's adjoint passed to its operands, from the loss down.
-    ``observe(node, adjoint, shares)`` sees every step (:func:`steps` prints them)."""
+    ``observe(node, adjoint, shares)`` sees every step (:func:`steps` prints them). The loss
+    is first rebuilt by the simplifier, which names what it recognises (softmax, σ)."""
+    loss = loss if recognised else simplify.recognise(loss)
     order = _topological(loss)
     memos = {name: {} for name in names}
     needed = {id(n) for n in order if any(_depends(n, name, memos[name]) for name in names)}
@@ -223,6 +225,7 @@ def steps(loss: Node, name: str, style: str = "math") -> list[str]:
     ⟨N̄, dN⟩), and what it passes to each operand (the backward sweep of
     :func:`gradients`, observed)."""
     memo: dict = {}
+    loss = simplify.recognise(loss)
     order = [n for n in _topological(loss) if n.args and _depends(n, name, memo)]
     names = {id(n): f"N{k}" for k, n in enumerate(reversed(order), start=1)}
     names[id(loss)] = "L"
@@ -238,5 +241,5 @@ def steps(loss: Node, name: str, style: str = "math") -> list[str]:
         for operand, share in shares:
             target = names.get(id(operand), show(operand, style))
             lines.append(f"    ⇒ {target}{bar} += {show(share, style, names)}")
-    _backward(loss, [name], observe)
+    _backward(loss, [name], observe, recognised=True)
     return lines

@@ -122,9 +122,12 @@ _MODULE_REWRITES = {"numpy": "np", "math": "np", "torch": "np", "jnp": "np", "tf
 # ------------------------------------------------------------------------------ parsing
 
 def parse(text: str, shapes: dict[str, tuple[int, ...]], what: str = "the expression", *,
-          lets: dict[str, Node] | None = None, limits: Limits = Limits()) -> Node:
+          lets: dict[str, Node] | None = None, limits: Limits = Limits(),
+          structures: dict[str, str] | None = None) -> Node:
     """Parse, validate and shape-check ``text``; raise :class:`UsageError` naming every
-    refused part. ``shapes`` declares the variables; ``lets`` are named intermediates.
+    refused part. ``shapes`` declares the variables; ``lets`` are named intermediates;
+    ``structures`` the declared structure of a variable (``sym``, ``onehot``, ...), which its
+    leaves carry (``attrs["structure"]``) for the simplifier (:mod:`mcv.simplify`).
 
     >>> node = parse("np.sum((W @ u - v)**2)", {"W": (3, 4), "u": (4,), "v": (3,)})
     >>> node.op, node.shape
@@ -152,7 +155,7 @@ def parse(text: str, shapes: dict[str, tuple[int, ...]], what: str = "the expres
     if _tree_depth(tree) > limits.max_depth:
         raise UsageError(f"{what} nests more than {limits.max_depth} operations deep (write "
                          "it in steps with --let NAME=EXPRESSION)")
-    builder = _Builder(shapes, lets or {}, limits)
+    builder = _Builder(shapes, lets or {}, limits, structures or {})
     node = builder.visit(tree)
     if builder.errors:
         errors = list(dict.fromkeys(builder.errors))
@@ -229,8 +232,9 @@ def _number(node: ast.expr) -> float | None:
 class _Builder:
     """Walks a Python syntax tree into Nodes, collecting every refusal."""
 
-    def __init__(self, shapes, lets, limits: Limits):
+    def __init__(self, shapes, lets, limits: Limits, structures: dict | None = None):
         self.shapes, self.lets, self.limits = shapes, lets, limits
+        self.structures = {n: s for n, s in (structures or {}).items() if s != "general"}
         self.errors: list[str] = []
         self.shape_errors = 0
         self.work = 0
@@ -287,7 +291,10 @@ class _Builder:
         if tree.id in self.lets:
             return self.lets[tree.id]
         if tree.id in self.shapes:
-            return Node("var", (), {"name": tree.id}, tuple(self.shapes[tree.id]), tree.id)
+            attrs = {"name": tree.id}
+            if tree.id in self.structures:
+                attrs["structure"] = self.structures[tree.id]
+            return Node("var", (), attrs, tuple(self.shapes[tree.id]), tree.id)
         declared = ", ".join(sorted({*self.shapes, *self.lets})) or "none"
         self.errors.append(f"the name {tree.id!r} is not a declared variable (declared: "
                            f"{declared}; declare a variable with --shape NAME=3x4, call "

@@ -21,6 +21,12 @@ def _sigmoid(shapes):
     return simplify.call("sigmoid", Node("var", (), {"name": "A"}, shapes["A"], "A"))
 
 
+def _named(op, **attrs):
+    """A row that only the simplifier builds (softmax, logsumexp), applied to A."""
+    return lambda shapes: simplify.call(op, Node("var", (), {"name": "A"}, shapes["A"], "A"),
+                                        **attrs)
+
+
 #: (id, the row, the expression): every row at least once, with the keywords it takes.
 SAMPLES = [(name, name, f"np.{name}(A)") for name in (
     "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "square", "abs", "sin", "cos",
@@ -58,6 +64,12 @@ SAMPLES = [(name, name, f"np.{name}(A)") for name in (
     ("where", "where", "np.where(A > 0.55, A, w)"), ("clip", "clip", "np.clip(A, 0.3, w)"),
     ("reshape", "reshape", "np.reshape(A, (6, 2))"), ("index", "index", "A[1, :]"),
     ("index-column", "index", "A[:, 2]"), ("stack", "stack", "np.array([u, 2 * u])"),
+    ("softmax", "softmax", _named("softmax", axis=1)),
+    ("softmax-columns", "softmax", _named("softmax", axis=0)),
+    ("softmax-all", "softmax", _named("softmax", axis=None)),
+    ("logsumexp", "logsumexp", _named("logsumexp", axis=1, keepdims=False)),
+    ("logsumexp-keepdims", "logsumexp", _named("logsumexp", axis=0, keepdims=True)),
+    ("logsumexp-all", "logsumexp", _named("logsumexp", axis=None, keepdims=False)),
 ]
 IDS = [sample[0] for sample in SAMPLES]
 SEEDS = (0, 1, 2)
