@@ -356,6 +356,9 @@ class _Builder:
             argument = self.visit(tree.value.args[0])
             return self.make("logabsdet" if part % 2 else "signdet", [argument],
                              ast.unparse(tree))
+        labels = self.labels(tree)
+        if labels is not False:
+            return labels
         value = self.visit(tree.value)
         key = self.index(tree.slice)
         if value is None or key is None:
@@ -369,6 +372,33 @@ class _Builder:
         if shape is None:
             return None
         return self.node("index", (value,), {"key": key}, shape, ast.unparse(tree))
+
+    def labels(self, tree):
+        """Z[np.arange(n), y] with integer labels y (declared int(0,k)): each row's entry at
+        its label, Σ_j Z ⊙ onehot(y) along the rows; False when the subscript is not one."""
+        key = tree.slice
+        if not (isinstance(key, ast.Tuple) and len(key.elts) == 2
+                and isinstance(key.elts[0], ast.Call)
+                and _numpy_name(key.elts[0].func) == "arange"):
+            return False
+        rows, labels = key.elts
+        count = _integer(rows.args[0]) if len(rows.args) == 1 and not rows.keywords else None
+        value = self.visit(tree.value)
+        if value is None:
+            return None
+        name = labels.id if isinstance(labels, ast.Name) else None
+        if len(value.shape) != 2 or count != value.shape[0] or name not in self.shapes \
+                or tuple(self.shapes[name]) != (count,) \
+                or self.structures.get(name) != "int":
+            self.refuse(f"the subscript '{ast.unparse(tree)}'",
+                        f"Z[np.arange(n), y] with Z of shape (n, k), n a number, and y "
+                        "declared as integer labels of shape (n,), e.g. --shape "
+                        f"y={count or 'n'}:int(0,{value.shape[-1]}) (or a one-hot Y: "
+                        "np.sum(Z * Y, axis=1) with --shape Y=nxk:onehot)")
+            return None
+        source = ast.unparse(tree)
+        picked = self.make("onehot", [self.visit(labels)], source, classes=value.shape[1])
+        return self.make("sum", [self.make("mul", [value, picked], source)], source, axis=1)
 
     def index(self, tree):
         """A constant subscript as a Python key, or None (refused)."""

@@ -23,7 +23,7 @@ __all__ = ["PRECEDENCE", "Vocabulary", "VOCABULARY", "number_text", "constant", 
            "code_call", "code_einsum", "code_reshape", "code_slogdet", "code_stack",
            "code_product", "code_power", "code_matrix_product", "code_outer",
            "code_transposed", "code_comparison", "code_sigmoid", "softmax", "code_softmax",
-           "code_logsumexp", "fraction"]
+           "code_logsumexp", "code_onehot", "fraction"]
 
 #: Binding strength: an operand is bracketed when its precedence is below what its place
 #: needs (the right operand of − needs a product, a base of a power needs an atom).
@@ -400,3 +400,9 @@ def fraction(value: float, largest: int = 1000):
     if f.denominator == 1 or abs(f.numerator / f.denominator - value) > 1e-15 * abs(value):
         return None
     return f.numerator, f.denominator
+
+
+def code_onehot(p, n):
+    """onehot(y): the labels compared with 0, 1, ..., k − 1 (parses back)."""
+    classes = ", ".join(str(k) for k in range(n.attrs["classes"]))
+    return f"({p.wrap(n.args[0], ATOM)}[:, None] == np.array([{classes}]))", ATOM

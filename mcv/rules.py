@@ -855,6 +855,20 @@ def _logsumexp_forward(node, d, b):
     return b.call("sum", b.mul(_lse_softmax(node, b), d[0]), **_sum_attrs(node))
 
 
+def _onehot(y, classes):
+    return (np.asarray(y)[:, None] == np.arange(classes)).astype(float)
+
+
+def _no_exact_onehot(y, classes):
+    raise NoExactForm("integer labels are data, not symbols")
+
+
+def _onehot_shape(y, classes):
+    if len(y) != 1:
+        raise ShapeError(f"integer labels are a vector, not shape {y}")
+    return (y[0], classes)
+
+
 def _named_rows() -> list[Rule]:
     """Functions the engine recognises in a loss (:func:`mcv.simplify.recognise`) and
     names in print; numpy evaluates and prints them max-shifted (never exp alone)."""
@@ -867,6 +881,10 @@ def _named_rows() -> list[Rule]:
              sympy=_sympy_logsumexp, pullback=_logsumexp_pullback,
              forward=_logsumexp_forward, math=nt.softmax, latex=nt.softmax,
              code=nt.code_logsumexp),
+        Rule("onehot", _onehot_shape, _onehot, keywords=("classes",), pullback=CONSTANT,
+             sympy=_no_exact_onehot,
+             forward=_no_change, math="onehot({0})", latex=r"\operatorname{{onehot}}({0})",
+             code=nt.code_onehot),
     ]
 
 
@@ -891,7 +909,7 @@ def _differentiable(row: Rule) -> bool:
 
 #: Keywords an example of the row needs to print.
 _EXAMPLE_ATTRS = {"reshape": {"newshape": (4,)}, "einsum": {"subscripts": "ij,jk->ik"},
-                  "index": {"key": 0}}
+                  "index": {"key": 0}, "onehot": {"classes": 2}}
 
 
 def _example(row: Rule):

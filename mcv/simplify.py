@@ -298,6 +298,8 @@ def outer(a: Node, b: Node) -> Node:
     """a bᵀ for vectors a, b."""
     if is_zero(a) or is_zero(b):
         return const(0, (a.shape[0], b.shape[0]))
+    if a.op == "ones" and b.op == "ones":
+        return ones((a.shape[0], b.shape[0]))
     ka, ra = _split_factor(a)
     kb, rb = _split_factor(b)
     if ka != 1 or kb != 1:
@@ -561,7 +563,7 @@ def _sum(a: Node, attrs: dict) -> Node | None:
     axis = attrs.get("axis")
     last = axis is None and len(a.shape) == 1 or isinstance(axis, int) and \
         len(a.shape) >= 1 and axis % len(a.shape) == len(a.shape) - 1
-    if structure(a) in ("onehot", "simplex") and last:
+    if (structure(a) in ("onehot", "simplex") or a.op == "onehot") and last:
         shape = RULES["sum"].shape(a.shape, **attrs)
         return ones(shape) if shape else const(1)
     return None

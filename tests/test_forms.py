@@ -96,3 +96,11 @@ def test_softmax_prints_max_shifted():
     big = {"Z": np.full((6, 3), 800.0), "Y": np.eye(3)[[0, 1, 2, 0, 1, 2]]}
     value = evaluate(parse(result["numpy"], {"Z": (6, 3), "Y": (6, 3)}), big)
     assert np.all(np.isfinite(value))
+
+
+def test_integer_labels_are_read_and_a_wrong_declaration_is_refused_with_a_rewrite():
+    loss = "-np.sum(Z[np.arange(6), y] - np.log(np.sum(np.exp(Z), axis=1))) / 6"
+    result = derive_and_prove(loss, "Z", {"Z": "6x3", "y": "6:int(0,3)"})["Z"]
+    assert result["verified"] and result["math"] == "(softmax(Z) − onehot(y)) / 6"
+    with pytest.raises(Exception, match=r"--shape y=6:int\(0,3\)"):
+        derive_and_prove(loss, "Z", {"Z": "6x3", "y": "6"})
