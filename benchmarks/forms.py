@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mcv.declare import draw, parse_declaration  # noqa: E402
-from mcv.derive import gradients, show  # noqa: E402
+from mcv.derive import gradients, named  # noqa: E402
 from mcv.expr import evaluate, parse  # noqa: E402
 
 __all__ = ["CASES", "measure", "declarations", "points", "main"]
@@ -177,7 +177,7 @@ def measure(case, prove_it: bool = True) -> dict:
     derived = gradients(loss, [wrt])[wrt]
     derive_time = time.perf_counter() - start
     row = {"name": name, "derived": derived, "textbook": _parse(textbook_text, found),
-           "math": show(derived), "textbook_math": textbook_math, "derive": derive_time}
+           "math": named(derived), "textbook_math": textbook_math, "derive": derive_time}
     row["ratio"] = len(row["math"]) / len(row["textbook_math"])
     if prove_it:
         from mcv.prove import prove

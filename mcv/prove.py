@@ -14,7 +14,7 @@ import numpy as np
 
 from mcv.checks import check_gradient, check_hessian
 from mcv.declare import draw, parse_declaration, symmetric_view
-from mcv.derive import gradients, show, size, steps
+from mcv.derive import gradients, named, show, size, steps
 from mcv.expr import EvaluationError, Node, evaluate, evaluate_exact, parse
 from mcv.rules import NoExactForm
 
@@ -42,7 +42,7 @@ def derive_and_prove(loss: str, wrt, shapes: dict[str, str], *, points: int = 3,
     for s in range(seed, seed + points):  # one generator per point: variables differ
         rng = np.random.default_rng(s)
         sample.append((s, {n: draw(d, rng) for n, d in sorted(declarations.items())}))
-    return {name: {"gradient": found[name], "math": show(found[name]),
+    return {name: {"gradient": found[name], "math": named(found[name]),
                    "numpy": show(found[name], "numpy"), "latex": show(found[name], "latex"),
                    "operations": size(found[name]), "steps": steps(node, name),
                    **prove(node, name, found[name], sample, declarations[name].structure)}

@@ -104,3 +104,18 @@ def test_integer_labels_are_read_and_a_wrong_declaration_is_refused_with_a_rewri
     assert result["verified"] and result["math"] == "(softmax(Z) − onehot(y)) / 6"
     with pytest.raises(Exception, match=r"--shape y=6:int\(0,3\)"):
         derive_and_prove(loss, "Z", {"Z": "6x3", "y": "6"})
+
+
+def test_let_names_are_kept_and_repeats_named():
+    from mcv.derive import gradient, named
+    from mcv.problem import Problem
+
+    problem = Problem("np.sum((Z - Y)**2)", {"X": "5x3", "T": "3x2", "Y": "5x2"},
+                      lets={"Z": "np.tanh(X @ T)"})
+    g = gradient(problem.loss, "T")
+    assert show(g) == "2 Xᵀ ((tanh(X T) − Y) ⊙ (1 − tanh(X T)^∘2))"
+    assert named(g, lets=problem.lets) == "2 Xᵀ ((Z − Y) ⊙ (1 − Z^∘2)), where Z = tanh(X T)"
+    case = next(c for c in CASES if c[0] == "batch normalisation")
+    text = named(measure(case, prove_it=False)["derived"])
+    assert text.endswith(", where s = sqrt(var_cols(X) + 0.01)") and "sqrt" not in \
+        text.split(", where")[0]
