@@ -90,10 +90,27 @@ def negation(p, n):
     return minus + p.wrap(n.args[0], UNARY), UNARY
 
 
+def _spread_text(p, operand, shape):
+    """v[:, None] broadcast to a matrix reads v 𝟙ᵀ (and v[None, :] reads 𝟙 vᵀ) in math
+    and LaTeX; None for any other operand (numpy keeps its own syntax)."""
+    if p.style == "numpy" or operand.op != "index" or len(shape) != 2 or \
+            len(operand.args[0].shape) != 1:
+        return None
+    key = operand.attrs["key"]
+    vector = operand.args[0]
+    if key == (slice(None), None) and shape[1] != 1:
+        return p.wrap(vector, UNARY) + f" {p.v.ones}{p.v.transpose}"
+    if key == (None, slice(None)) and shape[0] != 1:
+        return f"{p.v.ones} " + p.wrap(vector, ATOM) + p.v.transpose
+    return None
+
+
 def sum_or_difference(p, n):
     sign = " + " if n.op == "add" else (" − " if p.style == "math" else " - ")
     right = PRODUCT if n.op == "sub" else SUM
-    return p.wrap(n.args[0], SUM) + sign + p.wrap(n.args[1], right), SUM
+    texts = [_spread_text(p, a, n.shape) or p.wrap(a, least)
+             for a, least in zip(n.args, (SUM, right))]
+    return texts[0] + sign + texts[1], SUM
 
 
 def product(p, n):

@@ -321,11 +321,13 @@ def call(op: str, *args, **attrs) -> Node:
         summed = _sum(args[0], attrs)
         if summed is not None:
             return summed
-    if op == "reshape" and args[0].op == "sum" and args[0].attrs.get("keepdims"):
-        inner = args[0]
+    k, inner = _split_factor(args[0]) if op == "reshape" else (1, args[0])
+    if op == "reshape" and inner.op == "sum" and inner.attrs.get("keepdims"):
         plain = _make("sum", list(inner.args), axis=inner.attrs["axis"], keepdims=False)
         if plain.shape == tuple(attrs["newshape"]):
-            return plain
+            return mul(const(k), plain)
+    if op == "logaddexp" and value(args[0]) == 0:  # softplus: its derivative prints σ
+        return call("log", add(const(1), call("exp", args[1])))
     if op in ("sum", "mean") and isinstance(attrs.get("axis"), tuple) \
             and len(attrs["axis"]) == 1:
         attrs = {**attrs, "axis": attrs["axis"][0]}
