@@ -128,7 +128,7 @@ def hessian_map(loss: Node, name: str, direction: str, shapes: dict | None = Non
     >>> from mcv.expr import parse
     >>> loss = parse("np.sum((W @ u - v)**2)", {"W": (3, 4), "u": (4,), "v": (3,)})
     >>> print(show(hessian_map(loss, "W", "dW")))
-    2 (dW u) uᵀ
+    2 dW u uᵀ
     """
     g = gradient(loss, name, shapes)
     d = Node("var", (), {"name": direction}, g.shape, direction)

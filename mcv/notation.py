@@ -128,7 +128,8 @@ def product(p, n):
         return (p.v.minus + text, UNARY) if top < 0 else (text, PRODUCT)
     scalar = a.shape == () or b.shape == ()
     symbol = " " if scalar else p.v.hadamard
-    right = PRODUCT if _value(a) is not None else UNARY
+    right = PRODUCT if _value(a) is not None or (a.shape == () and b.op == "matmul") \
+        else UNARY
     return p.wrap(a, PRODUCT if scalar else UNARY) + symbol + p.wrap(b, right), PRODUCT
 
 
@@ -149,6 +150,11 @@ def power(p, n):
         return base + f"^{{{mark}{exponent}}}", POWER
     if _value(n.args[1]) is None:
         return base + "^(" + exponent + ")", POWER
+    ratio = fraction(_value(n.args[1]))
+    if ratio is not None:  # x^(−2/3), not a superscript of 0.6666…
+        sign = p.v.minus if ratio[0] < 0 else ""
+        mark = "" if a.shape == () else "∘"
+        return base + f"^{mark}({sign}{abs(ratio[0])}/{ratio[1]})", POWER
     return (base + exponent.translate(_SUPERSCRIPT) if a.shape == () else
             base + "^∘" + exponent), POWER
 
@@ -162,7 +168,9 @@ def matrix_product(p, n):
     # in print, A ⊙ B C is ambiguous: a Hadamard factor of a product gets brackets
     least = PRODUCT if a.op in ("matmul", "transpose") or (
         a.op == "mul" and _value(a.args[0]) is not None) else UNARY
-    return p.wrap(a, least) + " " + p.wrap(b, UNARY), PRODUCT
+    # A (B C) = A B C: a product is associative, its right factor needs no brackets
+    right = PRODUCT if b.op == "matmul" and len(b.args[0].shape) == 2 else UNARY
+    return p.wrap(a, least) + " " + p.wrap(b, right), PRODUCT
 
 
 def _column_sum(n, axis):
@@ -185,7 +193,9 @@ def outer_product(p, n):
         least = PRODUCT if summed.op in ("matmul", "transpose") else UNARY
         return (p.wrap(summed, least) + f" {p.v.ones} " + p.wrap(b, ATOM) + p.v.transpose,
                 PRODUCT)
-    return p.wrap(a, UNARY) + " " + p.wrap(b, ATOM) + p.v.transpose, PRODUCT
+    # (M v) bᵀ = M v bᵀ: the left factor's product needs no brackets
+    left = PRODUCT if a.op == "matmul" else UNARY
+    return p.wrap(a, left) + " " + p.wrap(b, ATOM) + p.v.transpose, PRODUCT
 
 
 def transposed(p, n):

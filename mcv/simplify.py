@@ -74,6 +74,15 @@ def add(a: Node, b: Node) -> Node:
     if value(a) is not None and value(b) is not None:
         return const(value(a) + value(b))
     a, b = _canonical(a), _canonical(b)
+    (ka, pa), (kb, pb) = _split_factor(a), _split_factor(b)
+    if (ka, kb) != (1, 1) and pa.op == pb.op and pa.op in ("outer", "matmul") and \
+            pa.shape == pb.shape == a.shape == b.shape and \
+            (same(pa.args[1], pb.args[1]) or same(pa.args[0], pb.args[0])):
+        left = same(pa.args[0], pb.args[0])  # k p rᵀ + j q rᵀ = (k p + j q) rᵀ
+        inner = [mul(const(k), x.args[1 if left else 0]) for k, x in ((ka, pa), (kb, pb))]
+        shared = pa.args[0 if left else 1]
+        build = outer if pa.op == "outer" else matmul
+        return build(shared, add(*inner)) if left else build(add(*inner), shared)
     if a.op == "outer" and b.op == "outer" and a.shape == b.shape:
         if same(a.args[1], b.args[1]):  # p rᵀ + q rᵀ = (p + q) rᵀ
             return outer(add(a.args[0], b.args[0]), a.args[1])
@@ -287,6 +296,13 @@ def matmul(a: Node, b: Node) -> Node:
         return mul(const(ka * kb), matmul(ra, rb))
     if len(a.shape) == 1 and len(b.shape) == 2:  # aᵀB is the column Bᵀa (the same array)
         return matmul(transpose(b), a)
+    if _inverse_pair(a, b):  # A⁻¹ A = A A⁻¹ = I (and transposed)
+        return eye(a.shape[0])
+    for x, y, left in ((a, b, False), (b, a, True)):  # A (s B) = s A B for a scalar s
+        if x.op == "mul" and len(x.args[0].shape) == 0 and x.args[1].shape == x.shape \
+                and len(x.shape) == 2 and len(y.shape) == 2:
+            inner = matmul(y, x.args[1]) if left else matmul(x.args[1], y)
+            return mul(x.args[0], inner)
     for x, y, left in ((b, a, True), (a, b, False)):  # A (x / s) = A x / s, s a scalar
         if x.op == "div" and x.args[1].shape == () and x.args[0].shape == x.shape:
             inner = matmul(y, x.args[0]) if left else matmul(x.args[0], y)
@@ -575,8 +591,8 @@ def _common_factor(collected: list) -> Node | None:
     """k (a − b) for k a − k b (the one number all terms share, k ≠ ±1), the positive
     terms first: (softmax(Z) − Y) / 6, not −Y / 6 + softmax(Z) / 6."""
     if len(collected) < 2 or len({abs(k) for k, _ in collected}) != 1 \
-            or abs(collected[0][0]) == 1:
-        return None
+            or (abs(collected[0][0]) == 1 and any(k > 0 for k, _ in collected)):
+        return None  # −a − b is −(a + b): a common −1 is taken out too
     k = abs(collected[0][0])
     ordered = sorted(collected, key=lambda term: term[0] < 0)
     sign = 1 if ordered[0][0] > 0 else -1
@@ -585,3 +601,14 @@ def _common_factor(collected: list) -> Node | None:
         term = rest if coefficient * sign > 0 else neg(rest)
         inner = term if inner is None else add(inner, term)
     return mul(const(sign * k), inner)
+
+
+def _inverse_pair(a: Node, b: Node) -> bool:
+    """a b = I: one is the inverse of the other (both possibly transposed)."""
+    def plain(n):
+        return (n.args[0], True) if n.op == "transpose" else (n, False)
+    (pa, ta), (pb, tb) = plain(a), plain(b)
+    if ta != tb or len(a.shape) != 2:
+        return False
+    return (pa.op == "inv" and same(pa.args[0], pb)) or (pb.op == "inv" and
+                                                         same(pb.args[0], pa))
