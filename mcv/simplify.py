@@ -342,6 +342,10 @@ def call(op: str, *args, **attrs) -> Node:
         plain = _make("sum", list(inner.args), axis=inner.attrs["axis"], keepdims=False)
         if plain.shape == tuple(attrs["newshape"]):
             return mul(const(k), plain)
+    if op == "solve":  # solve(A, k r) = k solve(A, r)
+        k, rest = _split_factor(args[1])
+        if k != 1 and rest.shape == args[1].shape:
+            return mul(const(k), call("solve", args[0], rest))
     if op == "logaddexp" and value(args[0]) == 0:  # softplus: its derivative prints σ
         return call("log", add(const(1), call("exp", args[1])))
     if op in ("sum", "mean") and isinstance(attrs.get("axis"), tuple) \
