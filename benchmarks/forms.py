@@ -46,6 +46,7 @@ _SQ = {"X": "3x3", "A": "3x3", "B": "3x3"}
 _NET = {"W1": "4x3", "x": "3", "W2": "2x4", "y": "2"}
 _ATT = {"Q": "4x3", "K": "5x3", "V": "5x2", "G": "4x2"}
 _BN = {"X": "5x3", "G": "5x3"}
+_MLP = {"X": "6x4", "W1": "4x5", "b1": "5", "W2": "5x3", "b2": "3", "Y": "6x3:onehot"}
 _H = _SIG.format("W1 @ x")
 _S = _SOFTMAX.format("Q @ K.T")
 _XHAT = "(X - np.mean(X, axis=0)) / np.sqrt(np.var(X, axis=0) + 0.01)"
@@ -95,6 +96,10 @@ CASES = [
      "A.T @ (A @ x - b) / np.linalg.norm(A @ x - b)"),
     ("logistic loss", '−Xᵀ (y ⊙ σ(−y ⊙ X w))', "np.sum(np.log(1 + np.exp(-y * (X @ w))))", "w", _REG,
      "-X.T @ (y * " + _SIG.format("-y * (X @ w)") + ")"),
+    ("sigmoid cross-entropy", 'Xᵀ (σ(X w) − t)',
+     "-np.sum(t * np.log(" + _SIG.format("X @ w") + ") + (1 - t) * np.log(1 - "
+     + _SIG.format("X @ w") + "))", "w", {"X": "5x3", "w": "3", "t": "5"},
+     "X.T @ (" + _SIG.format("X @ w") + " - t)"),
     ("softplus", 'σ(x)', "np.sum(np.log(1 + np.exp(x)))", "x", {"x": "4"}, _SIG.format("x")),
     ("Poisson regression", 'Xᵀ (exp(X w) − y)', "np.sum(np.exp(X @ w) - y * (X @ w))", "w", _REG,
      "X.T @ (np.exp(X @ w) - y)"),
@@ -131,9 +136,32 @@ CASES = [
      {"X": "5x3", "T": "3x2", "Y": "5x2"},
      f"X.T @ (({_SIG.format('X @ T')} - Y) * {_SIG.format('X @ T')}"
      f" * (1 - {_SIG.format('X @ T')}))"),
+    ("MLP sigmoid-softmax, W1",
+     'Xᵀ (((P − Y) W2ᵀ) ⊙ H ⊙ (1 − H)) / N, H = σ(X W1 + b1), P = softmax(H W2 + b2)',
+     "-np.sum(Y * np.log(" + _SOFTMAX.format(_SIG.format("X @ W1 + b1") + " @ W2 + b2")
+     + ")) / 6", "W1", _MLP,
+     f"X.T @ ((({_SOFTMAX.format(_SIG.format('X @ W1 + b1') + ' @ W2 + b2')}) - Y) @ W2.T"
+     f" * {_SIG.format('X @ W1 + b1')} * (1 - {_SIG.format('X @ W1 + b1')})) / 6"),
+    ("MLP sigmoid-softmax, b2", '(P − Y)ᵀ 𝟙 / N, P = softmax(σ(X W1 + b1) W2 + b2)',
+     "-np.sum(Y * np.log(" + _SOFTMAX.format(_SIG.format("X @ W1 + b1") + " @ W2 + b2")
+     + ")) / 6", "b2", _MLP,
+     f"np.sum({_SOFTMAX.format(_SIG.format('X @ W1 + b1') + ' @ W2 + b2')} - Y, axis=0) / 6"),
     ("attention in V", 'Aᵀ G, A = softmax(Q Kᵀ)', "np.sum(G * (" + _S + " @ V))", "V", _ATT, f"({_S}).T @ G"),
     ("attention in Q", '(A ⊙ (G Vᵀ − (A ⊙ G Vᵀ) 𝟙 𝟙ᵀ)) K, A = softmax(Q Kᵀ)', "np.sum(G * (" + _S + " @ V))", "Q", _ATT,
      f"({_S}) * (G @ V.T - np.sum(G @ V.T * ({_S}), axis=1, keepdims=True)) @ K"),
+    ("attention in K", '(A ⊙ (G Vᵀ − (A ⊙ G Vᵀ) 𝟙 𝟙ᵀ))ᵀ Q, A = softmax(Q Kᵀ)',
+     "np.sum(G * (" + _S + " @ V))", "K", _ATT,
+     f"(({_S}) * (G @ V.T - np.sum(G @ V.T * ({_S}), axis=1, keepdims=True))).T @ Q"),
+    ("Gaussian precision", '(x − m) (x − m)ᵀ − P⁻¹',
+     "-np.linalg.slogdet(P)[1] + (x - m) @ P @ (x - m)", "P",
+     {"P": "3x3:spd", "x": "3", "m": "3"}, "np.outer(x - m, x - m) - np.linalg.inv(P)"),
+    ("variance", '2 (x − x̄) / n', "np.var(x)", "x", {"x": "5"}, "2 * (x - np.mean(x)) / 5"),
+    ("weighted least squares, diagonal D", '2 Xᵀ D (X w − y)', "(X @ w - y) @ D @ (X @ w - y)",
+     "w", {"X": "5x3", "w": "3", "y": "5", "D": "5x5:diag"}, "2 * X.T @ D @ (X @ w - y)"),
+    ("tied autoencoder", '2 (Xᵀ ((R W) ⊙ (1 − H^∘2)) + Rᵀ H), R = H Wᵀ − X, H = tanh(X W)',
+     "np.sum((np.tanh(X @ W) @ W.T - X)**2)", "W", {"X": "4x3", "W": "3x2"},
+     "2 * (X.T @ ((np.tanh(X @ W) @ W.T - X) @ W * (1 - np.tanh(X @ W)**2))"
+     " + (np.tanh(X @ W) @ W.T - X).T @ np.tanh(X @ W))"),
     ("Gaussian mean", 'S⁻¹ (m − x)', "0.5 * (x - m) @ np.linalg.inv(S) @ (x - m)", "m",
      {"x": "3", "m": "3", "S": "3x3:spd"}, "np.linalg.inv(S) @ (m - x)"),
     ("Gaussian covariance", '(S⁻¹ − S⁻¹ (x − m) (x − m)ᵀ S⁻¹) / 2',

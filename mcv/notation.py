@@ -169,7 +169,8 @@ def matrix_product(p, n):
     least = PRODUCT if a.op in ("matmul", "transpose") or (
         a.op == "mul" and _value(a.args[0]) is not None) else UNARY
     # A (B C) = A B C: a product is associative, its right factor needs no brackets
-    right = PRODUCT if b.op == "matmul" and len(b.args[0].shape) == 2 else UNARY
+    right = PRODUCT if b.op == "outer" or (b.op == "matmul" and len(b.args[0].shape) == 2) \
+        else UNARY
     return p.wrap(a, least) + " " + p.wrap(b, right), PRODUCT
 
 

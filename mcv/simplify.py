@@ -103,6 +103,9 @@ def add(a: Node, b: Node) -> Node:
         else:
             collected.append([k, rest])
     collected = [(k, rest) for k, rest in collected if k != 0]
+    expanded = _expanded(a, b, shape)
+    if expanded is not None:
+        return expanded
     common = _common_factor(collected)
     if common is not None:
         return common
@@ -161,6 +164,12 @@ def neg(a: Node) -> Node:
         return mul(const(-value(a.args[0])), a.args[1])
     if a.op == "sub":
         return _make("sub", [a.args[1], a.args[0]])
+    if a.op in ("matmul", "outer", "mul") and len(a.args) == 2:  # −(A (p − q)) = A (q − p)
+        for k in (1, 0):
+            if a.args[k].op == "sub":
+                args = list(a.args)
+                args[k] = _make("sub", [a.args[k].args[1], a.args[k].args[0]])
+                return _make(a.op, args)
     return _make("neg", [a])
 
 
@@ -433,6 +442,12 @@ def _symmetric(n: Node) -> bool:
     """Known symmetric: a sym/spd/diag variable, or the inverse of one."""
     if n.op == "inv":
         return _symmetric(n.args[0])
+    if n.op == "matmul" and len(n.shape) == 2 and n.args[0].op == "transpose" \
+            and same(n.args[0].args[0], n.args[1]):
+        return True  # Aᵀ A
+    if n.op == "matmul" and len(n.shape) == 2 and n.args[1].op == "transpose" \
+            and same(n.args[1].args[0], n.args[0]):
+        return True  # A Aᵀ
     return structure(n) in ("sym", "spd", "diag")
 
 
@@ -616,3 +631,71 @@ def _inverse_pair(a: Node, b: Node) -> bool:
         return False
     return (pa.op == "inv" and same(pa.args[0], pb)) or (pb.op == "inv" and
                                                          same(pb.args[0], pa))
+
+
+def _monomials(n: Node, shape: tuple):
+    """n as a list of (number, [factors]) with n = Σ number · Π factors entrywise, products
+    distributed over sums; None when a factor broadcasts (only same-shaped terms expand)."""
+    if n.shape not in ((), shape):
+        return None
+    if value(n) is not None:
+        return [(value(n), [])]
+    if n.op in ("add", "sub"):
+        left, right = (_monomials(x, shape) for x in n.args)
+        if left is None or right is None:
+            return None
+        sign = -1 if n.op == "sub" else 1
+        return left + [(sign * k, f) for k, f in right]
+    if n.op == "neg":
+        inner = _monomials(n.args[0], shape)
+        return None if inner is None else [(-k, f) for k, f in inner]
+    if n.op == "mul":
+        left, right = (_monomials(x, shape) for x in n.args)
+        if left is None or right is None or len(left) * len(right) > 16:
+            return None
+        return [(k * j, f + g) for k, f in left for j, g in right]
+    return [(1.0, [n])]
+
+
+def _expanded(a: Node, b: Node, shape: tuple) -> Node | None:
+    """a + b with products distributed and like monomials cancelled, when that cancels
+    something: t ⊙ (1 − s) + (t − 1) ⊙ s = t − s. None when nothing cancels."""
+    if not shape or not any(x.op == "mul" for x in (a, b)):
+        return None
+    terms = [_monomials(x, shape) for x in (a, b)]
+    if any(t is None for t in terms):
+        return None
+    monomials = terms[0] + terms[1]
+    collected: list[list] = []
+    for k, factors in monomials:
+        for entry in collected:
+            if len(entry[1]) == len(factors) and _same_multiset(entry[1], factors):
+                entry[0] += k
+                break
+        else:
+            collected.append([k, factors])
+    kept = [(k, f) for k, f in collected if abs(k) > 1e-15]
+    if len(kept) > len(monomials) - 2 or len(kept) > 3:
+        return None  # nothing cancelled, or the expanded form is no shorter
+    kept.sort(key=lambda term: term[0] < 0)
+    result = None
+    for k, factors in kept:
+        term = const(k) if not factors else None
+        for f in factors:
+            term = f if term is None else mul(term, f)
+        if factors:
+            term = mul(const(k), term)
+        result = term if result is None else add(result, term)
+    if result is None:
+        return const(0, shape)
+    return result if result.shape == shape else mul(result, ones(shape))
+
+
+def _same_multiset(first: list, second: list) -> bool:
+    rest = list(second)
+    for f in first:
+        match = next((g for g in rest if same(f, g)), None)
+        if match is None:
+            return False
+        rest.remove(match)
+    return True
