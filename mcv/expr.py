@@ -449,9 +449,18 @@ class _Builder:
             self.refuse(f"the call {shown}(...) without [1]", "np.linalg.slogdet(A)[1]")
         elif shown.endswith("expit") or shown.endswith("sigmoid"):
             self.refuse(f"the call {shown}(...)", "1 / (1 + np.exp(-z))")
+        elif shown.endswith("log_softmax"):
+            self.refuse(f"the call {shown}(...)", "z - np.log(np.sum(np.exp(z), axis=-1, "
+                        "keepdims=True)) (recognised: its gradient prints softmax)")
         elif shown.endswith("softmax"):
             self.refuse(f"the call {shown}(...)", "np.exp(z) / np.sum(np.exp(z), axis=-1, "
-                        "keepdims=True)")
+                        "keepdims=True) (recognised: derived forms print softmax(z), "
+                        "max-shifted in numpy)")
+        elif shown.endswith("logsumexp"):
+            self.refuse(f"the call {shown}(...)", "np.log(np.sum(np.exp(z), axis=-1)) "
+                        "(recognised: its gradient prints softmax(z))")
+        elif shown.endswith("softplus"):
+            self.refuse(f"the call {shown}(...)", "np.logaddexp(0, z)")
         elif shown.endswith("relu"):
             self.refuse(f"the call {shown}(...)", "np.maximum(z, 0)")
         elif _module_name(tree.func) in _MODULE_REWRITES and isinstance(tree.func, ast.Attribute):

@@ -19,10 +19,14 @@ from mcv.expr import EvaluationError, Node, evaluate, evaluate_exact, parse
 from mcv.rules import NoExactForm
 
 __all__ = ["derive_and_prove", "prove", "prove_hessian", "exact_agreement",
-           "EXACT_MAX_ENTRIES"]
+           "EXACT_MAX_ENTRIES", "EXACT_BUDGET"]
 
 #: Exact comparison with sympy only at sizes where it is quick (entries of all variables).
 EXACT_MAX_ENTRIES = 40
+#: Seconds sympy may take for one exact comparison, checked between entries (the 53 losses
+#: of benchmarks/forms.py take 0.07 s at the median and 9 s at worst on a busy machine);
+#: over it, the verdict rests on the numeric checks and says so.
+EXACT_BUDGET = 60.0
 
 
 def derive_and_prove(loss: str, wrt, shapes: dict[str, str], *, points: int = 3, seed: int = 0) -> dict:
@@ -90,8 +94,12 @@ def _failed(evidence, error, method, convention, exact="not tried") -> dict:
             "convention": convention, "evidence": evidence}
 
 
-def exact_agreement(loss: Node, name: str, gradient: Node, shapes: dict) -> str:
-    """'agrees' / 'disagrees' entry by entry with sympy, or why it was not tried."""
+def exact_agreement(loss: Node, name: str, gradient: Node, shapes: dict,
+                    budget: float = EXACT_BUDGET) -> str:
+    """'agrees' / 'disagrees' entry by entry with sympy, or why it was not tried or not
+    finished (over ``budget`` seconds)."""
+    import time
+    start = time.perf_counter()
     if sum(int(np.prod(s)) for s in shapes.values()) > EXACT_MAX_ENTRIES:
         return f"not tried (more than {EXACT_MAX_ENTRIES} entries in all)"
     try:
@@ -116,8 +124,11 @@ def exact_agreement(loss: Node, name: str, gradient: Node, shapes: dict) -> str:
         return f"not available ({reason})"
     except Exception:  # noqa: BLE001 (an operation with no sympy form met a sympy symbol)
         return "not available (the loss uses functions sympy cannot take through numpy)"
+    over = f"not finished (sympy took over the {budget:g} s budget)"
     differences = np.empty(shapes[name], dtype=object)
     for index in np.ndindex(*shapes[name]):
+        if time.perf_counter() - start > budget:
+            return over
         differences[index] = sp.diff(value, symbols[name][index]) - exact(claimed[index])
     if facts.get(name) in ("sym", "spd"):  # only the symmetric part, at symmetric points
         mirror = {symbols[name][j, i]: symbols[name][i, j]
@@ -125,6 +136,8 @@ def exact_agreement(loss: Node, name: str, gradient: Node, shapes: dict) -> str:
         differences = np.vectorize(lambda d: d.xreplace(mirror), otypes=[object])(
             differences + differences.T)
     for difference in differences.ravel():
+        if time.perf_counter() - start > budget:
+            return over
         if sp.expand(sp.together(difference)) != 0 and not _zero_with_signs(difference):
             return "disagrees"
     return "agrees"
