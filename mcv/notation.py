@@ -93,8 +93,16 @@ def negation(p, n):
 def _spread_text(p, operand, shape):
     """v[:, None] broadcast to a matrix reads v 𝟙ᵀ (and v[None, :] reads 𝟙 vᵀ) in math
     and LaTeX; None for any other operand (numpy keeps its own syntax)."""
-    if p.style == "numpy" or operand.op != "index" or len(shape) != 2 or \
-            len(operand.args[0].shape) != 1:
+    if p.style == "numpy" or len(shape) != 2:
+        return None
+    if operand.op == "mean" and len(operand.args[0].shape) == 2 and \
+            operand.attrs.get("axis") in (0, 1, -1, -2):  # means spread: 𝟙 𝟙ᵀ X / m
+        axis, inner = operand.attrs["axis"] % 2, p.wrap(operand.args[0], UNARY)
+        ones_ones = f"{p.v.ones} {p.v.ones}{p.v.transpose}"
+        text = f"{ones_ones} {inner}" if axis == 0 else f"{inner} {ones_ones}"
+        count = operand.args[0].shape[axis]
+        return rf"\frac{{{text}}}{{{count}}}" if p.style == "latex" else f"{text} / {count}"
+    if operand.op != "index" or len(operand.args[0].shape) != 1:
         return None
     key = operand.attrs["key"]
     vector = operand.args[0]
