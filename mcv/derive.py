@@ -34,7 +34,7 @@ from mcv.rules import LEAVES, RULES, NoRule
 from mcv.simplify import add, const, mul, ones, reduce_to
 
 __all__ = ["gradient", "gradients", "hessian_map", "differential", "show", "NoRule", "steps",
-           "size"]
+           "size", "named"]
 
 
 # --------------------------------------------------------------------------- reverse mode
@@ -71,10 +71,12 @@ def _rule(node: Node):
     return row
 
 
-def _backward(loss: Node, names: list[str],
-              observe: Callable | None = None) -> dict[str, Node]:
+def _backward(loss: Node, names: list[str], observe: Callable | None = None,
+              recognised: bool = False) -> dict[str, Node]:
     """The backward sweep: each node's adjoint passed to its operands, from the loss down.
-    ``observe(node, adjoint, shares)`` sees every step (:func:`steps` prints them)."""
+    ``observe(node, adjoint, shares)`` sees every step (:func:`steps` prints them). The loss
+    is first rebuilt by the simplifier, which names what it recognises (softmax, σ)."""
+    loss = loss if recognised else simplify.recognise(loss)
     order = _topological(loss)
     memos = {name: {} for name in names}
     needed = {id(n) for n in order if any(_depends(n, name, memos[name]) for name in names)}
@@ -126,7 +128,7 @@ def hessian_map(loss: Node, name: str, direction: str, shapes: dict | None = Non
     >>> from mcv.expr import parse
     >>> loss = parse("np.sum((W @ u - v)**2)", {"W": (3, 4), "u": (4,), "v": (3,)})
     >>> print(show(hessian_map(loss, "W", "dW")))
-    2 (dW u) uᵀ
+    2 dW u uᵀ
     """
     g = gradient(loss, name, shapes)
     d = Node("var", (), {"name": direction}, g.shape, direction)
@@ -211,6 +213,98 @@ class _Printer:
         return form.format(*args, args=", ".join(args)), row.precedence
 
 
+#: Letters for named subexpressions by operation (a matrix's upper case, a vector's lower).
+_LETTERS = {"softmax": "P", "sigmoid": "H", "tanh": "H", "maximum": "H", "sqrt": "S",
+            "inv": "R", "solve": "A"}
+_SPARE = "RSTUVWMN"
+
+
+def named(node: Node, style: str = "math", most: int = 4, lets: dict | None = None) -> str:
+    """The expression with its repeated subexpressions named, as a textbook prints it:
+    ``2 (W2ᵀ (W2 h − y) ⊙ (1 − h^∘2)) xᵀ, where h = tanh(W1 x)``. A subexpression is named
+    only when that shortens the whole text (definitions included); the plain form
+    otherwise. ``lets`` (``--let`` names: name -> parsed node) are kept wherever their
+    expression appears."""
+    if style != "math":
+        return show(node, style)
+    keys: dict[int, tuple] = {}
+
+    def key(n: Node) -> tuple:
+        if id(n) not in keys:
+            keys[id(n)] = (n.op, n.attrs.get("name"), repr(sorted(
+                (k, repr(v)) for k, v in n.attrs.items() if k not in ("name", "structure"))),
+                n.shape, tuple(key(a) for a in n.args))
+        return keys[id(n)]
+    taken = {n.attrs["name"] for n in _topological(node) if n.op == "var"}
+    chosen: list[tuple[tuple, str, Node]] = []
+    inside = {key(n) for n in _topological(node)}
+    for name, let in (lets or {}).items():
+        let = simplify.recognise(let)
+        if let.args and key(let) in inside:
+            chosen.append((key(let), name, let))
+            taken.add(name)
+    kept = len(chosen)
+    best_text = show(node, style)
+    for _ in range(most + kept):
+        names = _names_by_id(node, chosen, key)
+        counts, example = {}, {}
+        for root in [node] + [n for _, _, n in chosen]:
+            for n in _occurrences(root, names, top=root is not node):
+                counts[key(n)] = counts.get(key(n), 0) + 1
+                example.setdefault(key(n), n)
+        best = None
+        for k, count in counts.items():
+            n = example[k]
+            if count < 2 or not n.args or n.op in ("neg", "transpose", "const"):
+                continue
+            text = _Printer(style, names).text(n)
+            saving = count * (len(text) - 1) - len(text) - 4 - (0 if chosen else 8)
+            if len(text) >= 6 and saving > 0 and (best is None or saving > best[0]):
+                best = (saving, k, n)
+        if best is None:
+            break
+        _, k, n = best
+        letter = _LETTERS.get(n.op, _SPARE[0])
+        letter = letter if len(n.shape) == 2 else letter.lower()
+        pool = [letter] + [c if len(n.shape) == 2 else c.lower() for c in _SPARE]
+        name = next(c for c in pool if c not in taken)
+        taken.add(name)
+        chosen.append((k, name, n))
+    if not chosen:
+        return best_text
+    names = _names_by_id(node, chosen, key)
+    definitions = []
+    for k, name, n in sorted(chosen, key=lambda c: size(c[2])):  # inner names first
+        inner = {i: v for i, v in names.items() if v != name}
+        definitions.append(f"{name} = {_Printer(style, inner).text(n)}")
+    text = _Printer(style, names).text(node) + ", where " + ", ".join(definitions)
+    return text if len(text) < len(best_text) or kept else best_text
+
+
+def _names_by_id(root: Node, chosen: list, key) -> dict:
+    """Every node (of the expression and of the definitions) whose key was named."""
+    wanted = {k: name for k, name, _ in chosen}
+    names = {}
+    for top in [root] + [n for _, _, n in chosen]:
+        for n in _topological(top):
+            if key(n) in wanted:
+                names[id(n)] = wanted[key(n)]
+    return names
+
+
+def _occurrences(root: Node, names: dict, top: bool = False):
+    """Every occurrence of a subexpression (shared nodes counted on each path), not
+    looking inside a named one; ``top``: the root is a definition, looked inside."""
+    stack = [(root, top)]
+    while stack:
+        n, inside = stack.pop()
+        if id(n) in names and not inside:
+            continue
+        if not inside:
+            yield n
+        stack.extend((a, False) for a in n.args)
+
+
 def size(node: Node) -> int:
     """The number of operations in the expression (leaves are free): the printed length."""
     return 0 if not node.args else 1 + sum(size(a) for a in node.args)
@@ -223,6 +317,7 @@ def steps(loss: Node, name: str, style: str = "math") -> list[str]:
     ⟨N̄, dN⟩), and what it passes to each operand (the backward sweep of
     :func:`gradients`, observed)."""
     memo: dict = {}
+    loss = simplify.recognise(loss)
     order = [n for n in _topological(loss) if n.args and _depends(n, name, memo)]
     names = {id(n): f"N{k}" for k, n in enumerate(reversed(order), start=1)}
     names[id(loss)] = "L"
@@ -238,5 +333,5 @@ def steps(loss: Node, name: str, style: str = "math") -> list[str]:
         for operand, share in shares:
             target = names.get(id(operand), show(operand, style))
             lines.append(f"    ⇒ {target}{bar} += {show(share, style, names)}")
-    _backward(loss, [name], observe)
+    _backward(loss, [name], observe, recognised=True)
     return lines

@@ -122,9 +122,12 @@ _MODULE_REWRITES = {"numpy": "np", "math": "np", "torch": "np", "jnp": "np", "tf
 # ------------------------------------------------------------------------------ parsing
 
 def parse(text: str, shapes: dict[str, tuple[int, ...]], what: str = "the expression", *,
-          lets: dict[str, Node] | None = None, limits: Limits = Limits()) -> Node:
+          lets: dict[str, Node] | None = None, limits: Limits = Limits(),
+          structures: dict[str, str] | None = None) -> Node:
     """Parse, validate and shape-check ``text``; raise :class:`UsageError` naming every
-    refused part. ``shapes`` declares the variables; ``lets`` are named intermediates.
+    refused part. ``shapes`` declares the variables; ``lets`` are named intermediates;
+    ``structures`` the declared structure of a variable (``sym``, ``onehot``, ...), which its
+    leaves carry (``attrs["structure"]``) for the simplifier (:mod:`mcv.simplify`).
 
     >>> node = parse("np.sum((W @ u - v)**2)", {"W": (3, 4), "u": (4,), "v": (3,)})
     >>> node.op, node.shape
@@ -152,7 +155,7 @@ def parse(text: str, shapes: dict[str, tuple[int, ...]], what: str = "the expres
     if _tree_depth(tree) > limits.max_depth:
         raise UsageError(f"{what} nests more than {limits.max_depth} operations deep (write "
                          "it in steps with --let NAME=EXPRESSION)")
-    builder = _Builder(shapes, lets or {}, limits)
+    builder = _Builder(shapes, lets or {}, limits, structures or {})
     node = builder.visit(tree)
     if builder.errors:
         errors = list(dict.fromkeys(builder.errors))
@@ -229,8 +232,9 @@ def _number(node: ast.expr) -> float | None:
 class _Builder:
     """Walks a Python syntax tree into Nodes, collecting every refusal."""
 
-    def __init__(self, shapes, lets, limits: Limits):
+    def __init__(self, shapes, lets, limits: Limits, structures: dict | None = None):
         self.shapes, self.lets, self.limits = shapes, lets, limits
+        self.structures = {n: s for n, s in (structures or {}).items() if s != "general"}
         self.errors: list[str] = []
         self.shape_errors = 0
         self.work = 0
@@ -287,7 +291,10 @@ class _Builder:
         if tree.id in self.lets:
             return self.lets[tree.id]
         if tree.id in self.shapes:
-            return Node("var", (), {"name": tree.id}, tuple(self.shapes[tree.id]), tree.id)
+            attrs = {"name": tree.id}
+            if tree.id in self.structures:
+                attrs["structure"] = self.structures[tree.id]
+            return Node("var", (), attrs, tuple(self.shapes[tree.id]), tree.id)
         declared = ", ".join(sorted({*self.shapes, *self.lets})) or "none"
         self.errors.append(f"the name {tree.id!r} is not a declared variable (declared: "
                            f"{declared}; declare a variable with --shape NAME=3x4, call "
@@ -349,6 +356,9 @@ class _Builder:
             argument = self.visit(tree.value.args[0])
             return self.make("logabsdet" if part % 2 else "signdet", [argument],
                              ast.unparse(tree))
+        labels = self.labels(tree)
+        if labels is not False:
+            return labels
         value = self.visit(tree.value)
         key = self.index(tree.slice)
         if value is None or key is None:
@@ -362,6 +372,33 @@ class _Builder:
         if shape is None:
             return None
         return self.node("index", (value,), {"key": key}, shape, ast.unparse(tree))
+
+    def labels(self, tree):
+        """Z[np.arange(n), y] with integer labels y (declared int(0,k)): each row's entry at
+        its label, Σ_j Z ⊙ onehot(y) along the rows; False when the subscript is not one."""
+        key = tree.slice
+        if not (isinstance(key, ast.Tuple) and len(key.elts) == 2
+                and isinstance(key.elts[0], ast.Call)
+                and _numpy_name(key.elts[0].func) == "arange"):
+            return False
+        rows, labels = key.elts
+        count = _integer(rows.args[0]) if len(rows.args) == 1 and not rows.keywords else None
+        value = self.visit(tree.value)
+        if value is None:
+            return None
+        name = labels.id if isinstance(labels, ast.Name) else None
+        if len(value.shape) != 2 or count != value.shape[0] or name not in self.shapes \
+                or tuple(self.shapes[name]) != (count,) \
+                or self.structures.get(name) != "int":
+            self.refuse(f"the subscript '{ast.unparse(tree)}'",
+                        f"Z[np.arange(n), y] with Z of shape (n, k), n a number, and y "
+                        "declared as integer labels of shape (n,), e.g. --shape "
+                        f"y={count or 'n'}:int(0,{value.shape[-1]}) (or a one-hot Y: "
+                        "np.sum(Z * Y, axis=1) with --shape Y=nxk:onehot)")
+            return None
+        source = ast.unparse(tree)
+        picked = self.make("onehot", [self.visit(labels)], source, classes=value.shape[1])
+        return self.make("sum", [self.make("mul", [value, picked], source)], source, axis=1)
 
     def index(self, tree):
         """A constant subscript as a Python key, or None (refused)."""
@@ -412,9 +449,18 @@ class _Builder:
             self.refuse(f"the call {shown}(...) without [1]", "np.linalg.slogdet(A)[1]")
         elif shown.endswith("expit") or shown.endswith("sigmoid"):
             self.refuse(f"the call {shown}(...)", "1 / (1 + np.exp(-z))")
+        elif shown.endswith("log_softmax"):
+            self.refuse(f"the call {shown}(...)", "z - np.log(np.sum(np.exp(z), axis=-1, "
+                        "keepdims=True)) (recognised: its gradient prints softmax)")
         elif shown.endswith("softmax"):
             self.refuse(f"the call {shown}(...)", "np.exp(z) / np.sum(np.exp(z), axis=-1, "
-                        "keepdims=True)")
+                        "keepdims=True) (recognised: derived forms print softmax(z), "
+                        "max-shifted in numpy)")
+        elif shown.endswith("logsumexp"):
+            self.refuse(f"the call {shown}(...)", "np.log(np.sum(np.exp(z), axis=-1)) "
+                        "(recognised: its gradient prints softmax(z))")
+        elif shown.endswith("softplus"):
+            self.refuse(f"the call {shown}(...)", "np.logaddexp(0, z)")
         elif shown.endswith("relu"):
             self.refuse(f"the call {shown}(...)", "np.maximum(z, 0)")
         elif _module_name(tree.func) in _MODULE_REWRITES and isinstance(tree.func, ast.Attribute):

@@ -22,7 +22,8 @@ __all__ = ["PRECEDENCE", "Vocabulary", "VOCABULARY", "number_text", "constant", 
            "log_abs_det", "sign_det", "reduction", "total", "norm", "einsum", "reshape",
            "code_call", "code_einsum", "code_reshape", "code_slogdet", "code_stack",
            "code_product", "code_power", "code_matrix_product", "code_outer",
-           "code_transposed", "code_comparison", "code_sigmoid"]
+           "code_transposed", "code_comparison", "code_sigmoid", "softmax", "code_softmax",
+           "code_logsumexp", "code_onehot", "fraction"]
 
 #: Binding strength: an operand is bracketed when its precedence is below what its place
 #: needs (the right operand of − needs a product, a base of a power needs an atom).
@@ -89,18 +90,54 @@ def negation(p, n):
     return minus + p.wrap(n.args[0], UNARY), UNARY
 
 
+def _spread_text(p, operand, shape):
+    """v[:, None] broadcast to a matrix reads v 𝟙ᵀ (and v[None, :] reads 𝟙 vᵀ) in math
+    and LaTeX; None for any other operand (numpy keeps its own syntax)."""
+    if p.style == "numpy" or len(shape) != 2:
+        return None
+    if operand.op == "mean" and len(operand.args[0].shape) == 2 and \
+            operand.attrs.get("axis") in (0, 1, -1, -2):  # means spread: 𝟙 𝟙ᵀ X / m
+        axis, inner = operand.attrs["axis"] % 2, p.wrap(operand.args[0], UNARY)
+        ones_ones = f"{p.v.ones} {p.v.ones}{p.v.transpose}"
+        text = f"{ones_ones} {inner}" if axis == 0 else f"{inner} {ones_ones}"
+        count = operand.args[0].shape[axis]
+        return rf"\frac{{{text}}}{{{count}}}" if p.style == "latex" else f"{text} / {count}"
+    if operand.op != "index" or len(operand.args[0].shape) != 1:
+        return None
+    key = operand.attrs["key"]
+    vector = operand.args[0]
+    if key == (slice(None), None) and shape[1] != 1:
+        return p.wrap(vector, UNARY) + f" {p.v.ones}{p.v.transpose}"
+    if key == (None, slice(None)) and shape[0] != 1:
+        return f"{p.v.ones} " + p.wrap(vector, ATOM) + p.v.transpose
+    return None
+
+
 def sum_or_difference(p, n):
     sign = " + " if n.op == "add" else (" − " if p.style == "math" else " - ")
     right = PRODUCT if n.op == "sub" else SUM
-    return p.wrap(n.args[0], SUM) + sign + p.wrap(n.args[1], right), SUM
+    texts = [_spread_text(p, a, n.shape) or p.wrap(a, least)
+             for a, least in zip(n.args, (SUM, right))]
+    return texts[0] + sign + texts[1], SUM
 
 
 def product(p, n):
-    """Entrywise product: a space when a factor is a scalar, ⊙ otherwise; k (A B) reads k A B."""
+    """Entrywise product: a space when a factor is a scalar, ⊙ otherwise; k (A B) reads k A B;
+    a fraction k = p/q reads p A / q (LaTeX: \\frac{p}{q} A)."""
     a, b = n.args
+    ratio = fraction(_value(a)) if _value(a) is not None else None
+    if ratio is not None:
+        top, bottom = ratio
+        if p.style == "latex":
+            sign = "-" if top < 0 else ""
+            return rf"{sign}\frac{{{abs(top)}}}{{{bottom}}} " + p.wrap(b, PRODUCT), PRODUCT
+        factor = "" if abs(top) == 1 else f"{abs(top)} "
+        text = factor + p.wrap(b, PRODUCT) + f" / {bottom}"
+        return (p.v.minus + text, UNARY) if top < 0 else (text, PRODUCT)
     scalar = a.shape == () or b.shape == ()
     symbol = " " if scalar else p.v.hadamard
-    right = PRODUCT if _value(a) is not None else UNARY
+    right = PRODUCT if _value(a) is not None or (a.shape == () and b.op == "matmul") \
+        else UNARY
     return p.wrap(a, PRODUCT if scalar else UNARY) + symbol + p.wrap(b, right), PRODUCT
 
 
@@ -121,6 +158,11 @@ def power(p, n):
         return base + f"^{{{mark}{exponent}}}", POWER
     if _value(n.args[1]) is None:
         return base + "^(" + exponent + ")", POWER
+    ratio = fraction(_value(n.args[1]))
+    if ratio is not None:  # x^(−2/3), not a superscript of 0.6666…
+        sign = p.v.minus if ratio[0] < 0 else ""
+        mark = "" if a.shape == () else "∘"
+        return base + f"^{mark}({sign}{abs(ratio[0])}/{ratio[1]})", POWER
     return (base + exponent.translate(_SUPERSCRIPT) if a.shape == () else
             base + "^∘" + exponent), POWER
 
@@ -134,12 +176,35 @@ def matrix_product(p, n):
     # in print, A ⊙ B C is ambiguous: a Hadamard factor of a product gets brackets
     least = PRODUCT if a.op in ("matmul", "transpose") or (
         a.op == "mul" and _value(a.args[0]) is not None) else UNARY
-    return p.wrap(a, least) + " " + p.wrap(b, UNARY), PRODUCT
+    # A (B C) = A B C: a product is associative, its right factor needs no brackets
+    right = PRODUCT if b.op == "outer" or (b.op == "matmul" and len(b.args[0].shape) == 2) \
+        else UNARY
+    return p.wrap(a, least) + " " + p.wrap(b, right), PRODUCT
+
+
+def _column_sum(n, axis):
+    """A of sum(A, axis=axis) for a matrix A, else None."""
+    if n.op == "sum" and len(n.args[0].shape) == 2 and not n.attrs.get("keepdims") and \
+            n.attrs.get("axis") in (axis, axis - 2):
+        return n.args[0]
+    return None
 
 
 def outer_product(p, n):
+    """a bᵀ; a (Aᵀ𝟙)ᵀ reads a 𝟙ᵀ A and (A𝟙) bᵀ reads A 𝟙 bᵀ."""
     a, b = n.args
-    return p.wrap(a, UNARY) + " " + p.wrap(b, ATOM) + p.v.transpose, PRODUCT
+    summed = _column_sum(b, 0)
+    if summed is not None:
+        return (p.wrap(a, UNARY) + f" {p.v.ones}{p.v.transpose} " + p.wrap(summed, UNARY),
+                PRODUCT)
+    summed = _column_sum(a, 1)
+    if summed is not None:
+        least = PRODUCT if summed.op in ("matmul", "transpose") else UNARY
+        return (p.wrap(summed, least) + f" {p.v.ones} " + p.wrap(b, ATOM) + p.v.transpose,
+                PRODUCT)
+    # (M v) bᵀ = M v bᵀ: the left factor's product needs no brackets
+    left = PRODUCT if a.op == "matmul" else UNARY
+    return p.wrap(a, left) + " " + p.wrap(b, ATOM) + p.v.transpose, PRODUCT
 
 
 def transposed(p, n):
@@ -203,6 +268,20 @@ def reduction(p, n):
     extra = f", ddof={n.attrs['ddof']}" if n.attrs.get("ddof") else ""
     if axis is None:
         return f"{name}({p.text(n.args[0])}{extra})", ATOM
+    rank = len(n.args[0].shape)
+    axis = axis % rank if isinstance(axis, int) else tuple(a % rank for a in axis)
+    if n.op == "mean" and rank == 2 and axis in (0, 1):  # column means 𝟙ᵀX / n as Xᵀ𝟙 / n
+        inner = p.wrap(n.args[0], ATOM)
+        summed = f"{inner} {p.v.ones}" if axis == 1 else \
+            f"{inner}{p.v.transpose} {p.v.ones}"
+        count = n.args[0].shape[axis]
+        if p.style == "latex":
+            return rf"\frac{{{summed}}}{{{count}}}", ATOM
+        return f"{summed} / {count}", PRODUCT
+    if rank == 2 and axis in (0, 1):
+        word = "cols" if axis == 0 else "rows"
+        below = rf"_{{\text{{{word}}}}}" if p.style == "latex" else f"_{word}"
+        return f"{name}{below}({p.text(n.args[0])}{extra})", ATOM
     below = f"_{{{axis}}}" if p.style == "latex" else f"_axis{axis}"
     return f"{name}{below}({p.text(n.args[0])}{extra})", ATOM
 
@@ -213,7 +292,7 @@ def total(p, n):
     if axis in (0, 1) and len(n.args[0].shape) == 2:
         inner = p.wrap(n.args[0], ATOM)
         return (f"{inner} {p.v.ones}" if axis == 1 else
-                f"{inner}{p.v.transpose} {p.v.ones}"), ATOM
+                f"{inner}{p.v.transpose} {p.v.ones}"), PRODUCT
     return reduction(p, n)
 
 
@@ -261,6 +340,12 @@ def code_stack(p, n):
 
 def code_product(p, n):
     a, b = n.args
+    ratio = fraction(_value(a)) if n.op == "mul" and _value(a) is not None else None
+    if ratio is not None:
+        top, bottom = ratio
+        factor = "" if abs(top) == 1 else f"{abs(top)} * "
+        text = factor + p.wrap(b, PRODUCT) + f" / {bottom}"
+        return ("-" + text, UNARY) if top < 0 else (text, PRODUCT)
     right = PRODUCT if _value(a) is not None else UNARY
     symbol = " * " if n.op == "mul" else " / "
     return p.wrap(a, PRODUCT) + symbol + p.wrap(b, right if n.op == "mul" else UNARY), PRODUCT
@@ -292,4 +377,68 @@ def code_comparison(p, n):
 
 def code_sigmoid(p, n):
     """No numpy function: written out, so that it parses back."""
-    return f"1 / (1 + np.exp(-{p.wrap(n.args[0], UNARY)}))", PRODUCT
+    z = n.args[0]
+    minus_z = p.text(z.args[0]) if z.op == "neg" else f"-{p.wrap(z, UNARY)}"
+    return f"1 / (1 + np.exp({minus_z}))", PRODUCT
+
+
+# ----------------------------------------------------------------- named functions
+
+def _axis_suffix(n) -> str:
+    """'' for the last axis (a row's softmax), else which axes."""
+    axis, rank = n.attrs.get("axis"), len(n.args[0].shape)
+    if rank <= 1 or axis == rank - 1 or axis == -1:
+        return ""
+    return "_all" if axis is None else ("_cols" if rank == 2 and axis == 0 else
+                                        f"_axis{axis % rank}")
+
+
+def softmax(p, n):
+    """softmax(Z) along rows (the last axis), logsumexp(Z) likewise."""
+    name = _operator_name(p, n.op + _axis_suffix(n).replace("_", r"\_" if p.style ==
+                                                             "latex" else "_"))
+    return f"{name}({p.text(n.args[0])})", ATOM
+
+
+def _shift(p, n) -> tuple[str, str]:
+    """The operand and its max along the axis, kept for broadcasting (max shift)."""
+    inner, axis = p.text(n.args[0]), n.attrs.get("axis")
+    kept = "" if axis is None else f", axis={axis}, keepdims=True"
+    return inner, f"np.max({inner}{kept})"
+
+
+def code_softmax(p, n):
+    """exp(Z − max) / Σ exp(Z − max): never exp(Z) alone, which overflows."""
+    inner, top = _shift(p, n)
+    axis = n.attrs.get("axis")
+    kept = "" if axis is None else f", axis={axis}, keepdims=True"
+    shifted = f"np.exp({p.wrap(n.args[0], SUM)} - {top})"
+    return f"{shifted} / np.sum({shifted}{kept})", PRODUCT
+
+
+def code_logsumexp(p, n):
+    """max + log Σ exp(Z − max)."""
+    inner, top = _shift(p, n)
+    axis, keep = n.attrs.get("axis"), n.attrs.get("keepdims", False)
+    kept = "" if axis is None else f", axis={axis}" + (", keepdims=True" if keep else "")
+    outer = f"np.max({inner}{kept})"
+    return (f"{outer} + np.log(np.sum(np.exp({p.wrap(n.args[0], SUM)} - {top}){kept}))",
+            SUM)
+
+
+def fraction(value: float, largest: int = 1000):
+    """(p, q) with value = p/q exactly in floating point and 1 < q ≤ ``largest``, or None."""
+    from fractions import Fraction
+
+    if not math.isfinite(value) or float(value).is_integer():
+        return None
+    f = Fraction(value).limit_denominator(largest)
+    if f.denominator == 1 or abs(f.numerator / f.denominator - value) > 1e-15 * abs(value):
+        return None
+    return f.numerator, f.denominator
+
+
+def code_onehot(p, n):
+    """onehot(y): the labels compared with 0, 1, ..., k − 1 (parses back)."""
+    classes = ", ".join(str(k) for k in range(n.attrs["classes"]))
+    return f"({p.wrap(n.args[0], ATOM)}[:, None] == np.array([{classes}]))", ATOM

@@ -53,6 +53,8 @@ class Problem:
                 raise UsageError(f"--value {name}: the file holds shape {value.shape}, but "
                                  f"--shape declares {declared.shape}")
         self.shapes = {name: d.shape for name, d in self.declarations.items()}
+        #: declared structure, carried by the leaves for the simplifier (S⁻ᵀ = S⁻¹)
+        self.structures = {name: d.structure for name, d in self.declarations.items()}
         self.lets: dict[str, Node] = {}
         for text in ([f"{n}={e}" for n, e in lets.items()] if isinstance(lets, Mapping)
                      else lets):
@@ -63,8 +65,9 @@ class Problem:
             if name in self.shapes or name in self.lets or name == "np":
                 raise UsageError(f"--let {name}: the name is already declared")
             self.lets[name] = parse(expression, self.shapes, f"--let {name}", lets=self.lets,
-                                    limits=self.limits)
-        self.loss = parse(loss, self.shapes, "--loss", lets=self.lets, limits=self.limits)
+                                    limits=self.limits, structures=self.structures)
+        self.loss = parse(loss, self.shapes, "--loss", lets=self.lets, limits=self.limits,
+                          structures=self.structures)
         if self.loss.shape not in ((), (1,)):
             raise UsageError(f"--loss has shape {self.loss.shape}: a loss is a scalar (sum "
                              "it, e.g. np.sum(...))")

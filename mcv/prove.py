@@ -14,15 +14,19 @@ import numpy as np
 
 from mcv.checks import check_gradient, check_hessian
 from mcv.declare import draw, parse_declaration, symmetric_view
-from mcv.derive import gradients, show, size, steps
+from mcv.derive import gradients, named, show, size, steps
 from mcv.expr import EvaluationError, Node, evaluate, evaluate_exact, parse
 from mcv.rules import NoExactForm
 
 __all__ = ["derive_and_prove", "prove", "prove_hessian", "exact_agreement",
-           "EXACT_MAX_ENTRIES"]
+           "EXACT_MAX_ENTRIES", "EXACT_BUDGET"]
 
 #: Exact comparison with sympy only at sizes where it is quick (entries of all variables).
 EXACT_MAX_ENTRIES = 40
+#: Seconds sympy may take for one exact comparison, checked between entries (the 53 losses
+#: of benchmarks/forms.py take 0.07 s at the median and 9 s at worst on a busy machine);
+#: over it, the verdict rests on the numeric checks and says so.
+EXACT_BUDGET = 60.0
 
 
 def derive_and_prove(loss: str, wrt, shapes: dict[str, str], *, points: int = 3, seed: int = 0) -> dict:
@@ -35,13 +39,14 @@ def derive_and_prove(loss: str, wrt, shapes: dict[str, str], *, points: int = 3,
     """
     names = [wrt] if isinstance(wrt, str) else list(wrt)
     declarations = {n: parse_declaration(f"{n}={text}") for n, text in shapes.items()}
-    node = parse(loss, {n: d.shape for n, d in declarations.items()}, "the loss")
+    node = parse(loss, {n: d.shape for n, d in declarations.items()}, "the loss",
+                 structures={n: d.structure for n, d in declarations.items()})
     found = gradients(node, names, {n: d.shape for n, d in declarations.items()})
     sample = []
     for s in range(seed, seed + points):  # one generator per point: variables differ
         rng = np.random.default_rng(s)
         sample.append((s, {n: draw(d, rng) for n, d in sorted(declarations.items())}))
-    return {name: {"gradient": found[name], "math": show(found[name]),
+    return {name: {"gradient": found[name], "math": named(found[name]),
                    "numpy": show(found[name], "numpy"), "latex": show(found[name], "latex"),
                    "operations": size(found[name]), "steps": steps(node, name),
                    **prove(node, name, found[name], sample, declarations[name].structure)}
@@ -89,8 +94,12 @@ def _failed(evidence, error, method, convention, exact="not tried") -> dict:
             "convention": convention, "evidence": evidence}
 
 
-def exact_agreement(loss: Node, name: str, gradient: Node, shapes: dict) -> str:
-    """'agrees' / 'disagrees' entry by entry with sympy, or why it was not tried."""
+def exact_agreement(loss: Node, name: str, gradient: Node, shapes: dict,
+                    budget: float = EXACT_BUDGET) -> str:
+    """'agrees' / 'disagrees' entry by entry with sympy, or why it was not tried or not
+    finished (over ``budget`` seconds)."""
+    import time
+    start = time.perf_counter()
     if sum(int(np.prod(s)) for s in shapes.values()) > EXACT_MAX_ENTRIES:
         return f"not tried (more than {EXACT_MAX_ENTRIES} entries in all)"
     try:
@@ -100,6 +109,10 @@ def exact_agreement(loss: Node, name: str, gradient: Node, shapes: dict) -> str:
     except ImportError:
         return "not tried (sympy is not installed)"
     symbols = {n: symbols_array(n, s) for n, s in shapes.items()}
+    facts = _structures(loss)
+    for n, kind in facts.items():  # the declared facts the simplifier may have used
+        if n != name and n in symbols:
+            symbols[n] = _structured(symbols[n], kind)
 
     def exact(e):
         return sp.nsimplify(sp.sympify(e), rational=True)  # 2.0 -> 2: expand can cancel
@@ -111,11 +124,50 @@ def exact_agreement(loss: Node, name: str, gradient: Node, shapes: dict) -> str:
         return f"not available ({reason})"
     except Exception:  # noqa: BLE001 (an operation with no sympy form met a sympy symbol)
         return "not available (the loss uses functions sympy cannot take through numpy)"
+    over = f"not finished (sympy took over the {budget:g} s budget)"
+    differences = np.empty(shapes[name], dtype=object)
     for index in np.ndindex(*shapes[name]):
-        difference = sp.diff(value, symbols[name][index]) - exact(claimed[index])
+        if time.perf_counter() - start > budget:
+            return over
+        differences[index] = sp.diff(value, symbols[name][index]) - exact(claimed[index])
+    if facts.get(name) in ("sym", "spd"):  # only the symmetric part, at symmetric points
+        mirror = {symbols[name][j, i]: symbols[name][i, j]
+                  for i, j in np.ndindex(*shapes[name]) if i < j}
+        differences = np.vectorize(lambda d: d.xreplace(mirror), otypes=[object])(
+            differences + differences.T)
+    for difference in differences.ravel():
+        if time.perf_counter() - start > budget:
+            return over
         if sp.expand(sp.together(difference)) != 0 and not _zero_with_signs(difference):
             return "disagrees"
     return "agrees"
+
+
+def _structures(loss: Node) -> dict[str, str]:
+    """The structures the loss's leaves carry (declared at parse time)."""
+    found, stack = {}, [loss]
+    while stack:
+        n = stack.pop()
+        if n.op == "var" and "structure" in n.attrs:
+            found[n.attrs["name"]] = n.attrs["structure"]
+        stack.extend(n.args)
+    return found
+
+
+def _structured(array, kind: str):
+    """Symbols with the declared structure: a symmetric matrix, rows summing to one."""
+    array = array.copy()
+    if kind in ("sym", "spd") and array.ndim == 2:
+        for i, j in np.ndindex(*array.shape):
+            if i > j:
+                array[i, j] = array[j, i]
+    elif kind == "diag" and array.ndim == 2:
+        for i, j in np.ndindex(*array.shape):
+            if i != j:
+                array[i, j] = 0
+    elif kind in ("simplex", "onehot") and array.ndim >= 1:
+        array[..., -1] = 1 - np.sum(array[..., :-1], axis=-1)
+    return array
 
 
 def _zero_with_signs(difference) -> bool:
@@ -123,7 +175,20 @@ def _zero_with_signs(difference) -> bool:
     can (tried only where Abs or sign occurs: it is slow)."""
     import sympy as sp
 
-    return difference.has(sp.Abs, sp.sign) and sp.simplify(difference) == 0
+    if not difference.has(sp.Abs, sp.sign):
+        return False
+    inside = sorted({f.args[0] for f in difference.atoms(sp.Abs, sp.sign)}, key=sp.default_sort_key)
+    if len(inside) <= 3:  # each sign's branch on its own: zero on every branch is zero
+        import itertools
+        for signs in itertools.product((1, -1), repeat=len(inside)):
+            branch = difference
+            for e, s in zip(inside, signs):
+                branch = branch.xreplace({sp.Abs(e): s * e, sp.sign(e): s})
+            if sp.expand(sp.together(branch)) != 0:
+                break
+        else:
+            return True
+    return sp.simplify(difference) == 0
 
 
 def hessian_matrix(hmap: Node, name: str, direction: str, values: dict) -> np.ndarray:

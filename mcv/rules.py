@@ -261,6 +261,7 @@ def _entrywise_rows() -> list[Rule]:
     sigmoid = _entrywise("sigmoid", _sigmoid, lambda A, C, b: b.mul(C, b.sub(b.const(1), C)),
                          r"\sigma({0})", _sympy_of(lambda s, x: 1 / (1 + s.exp(-x))),
                          code=nt.code_sigmoid)
+    sigmoid = _replace(sigmoid, math="σ({0})")
     rows.append(_replace(sigmoid, numpy=None))  # no np.sigmoid: parsed as 1/(1+exp(-z))
     return rows
 
@@ -800,9 +801,96 @@ def _structure_rows() -> list[Rule]:
     ]
 
 
+# --------------------------------------------------------------- named functions
+
+def _softmax(a, axis=None):
+    shifted = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    return shifted / np.sum(shifted, axis=axis, keepdims=True)
+
+
+def _logsumexp(a, axis=None, keepdims=False):
+    top = np.max(a, axis=axis, keepdims=True)
+    total = np.log(np.sum(np.exp(a - top), axis=axis, keepdims=True)) + top
+    return total if keepdims else np.squeeze(total, axis=axis) if axis is not None \
+        else total.reshape(())
+
+
+def _sympy_softmax(a, axis=None):
+    e = _sympy_entrywise("exp")(np.asarray(a, dtype=object))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _sympy_logsumexp(a, axis=None, keepdims=False):
+    e = _sympy_entrywise("exp")(np.asarray(a, dtype=object))
+    total = np.sum(e, axis=axis, keepdims=keepdims)
+    return _sympy_entrywise("log")(np.asarray(total, dtype=object)) if np.ndim(total) \
+        else _sympy_entrywise("log")(np.asarray([total], dtype=object))[0]
+
+
+def _softmax_pullback(node, g, b):
+    """S = softmax(Z) along an axis: Z̄ = S ⊙ (S̄ − Σ S̄ ⊙ S along the axis)."""
+    inner = b.call("sum", b.mul(g, node), axis=node.attrs.get("axis"), keepdims=True)
+    return [(node.args[0], b.mul(node, b.sub(g, inner)))]
+
+
+def _softmax_forward(node, d, b):
+    if d[0] is None:
+        return None
+    inner = b.call("sum", b.mul(node, d[0]), axis=node.attrs.get("axis"), keepdims=True)
+    return b.mul(node, b.sub(d[0], inner))
+
+
+def _lse_softmax(node, b):
+    return b.call("softmax", node.args[0], axis=node.attrs.get("axis"))
+
+
+def _logsumexp_pullback(node, g, b):
+    """l = log Σ exp(Z) along an axis: Z̄ = l̄ (spread back) ⊙ softmax(Z)."""
+    return [(node.args[0], b.mul(_spread_of(node, g, b), _lse_softmax(node, b)))]
+
+
+def _logsumexp_forward(node, d, b):
+    if d[0] is None:
+        return None
+    return b.call("sum", b.mul(_lse_softmax(node, b), d[0]), **_sum_attrs(node))
+
+
+def _onehot(y, classes):
+    return (np.asarray(y)[:, None] == np.arange(classes)).astype(float)
+
+
+def _no_exact_onehot(y, classes):
+    raise NoExactForm("integer labels are data, not symbols")
+
+
+def _onehot_shape(y, classes):
+    if len(y) != 1:
+        raise ShapeError(f"integer labels are a vector, not shape {y}")
+    return (y[0], classes)
+
+
+def _named_rows() -> list[Rule]:
+    """Functions the engine recognises in a loss (:func:`mcv.simplify.recognise`) and
+    names in print; numpy evaluates and prints them max-shifted (never exp alone)."""
+    return [
+        Rule("softmax", lambda a, axis=None: a, _softmax, keywords=("axis",),
+             sympy=_sympy_softmax, pullback=_softmax_pullback, forward=_softmax_forward,
+             math=nt.softmax, latex=nt.softmax, code=nt.code_softmax),
+        Rule("logsumexp", lambda a, axis=None, keepdims=False: sh.reduce_shape(
+            a, axis, keepdims), _logsumexp, keywords=("axis", "keepdims"),
+             sympy=_sympy_logsumexp, pullback=_logsumexp_pullback,
+             forward=_logsumexp_forward, math=nt.softmax, latex=nt.softmax,
+             code=nt.code_logsumexp),
+        Rule("onehot", _onehot_shape, _onehot, keywords=("classes",), pullback=CONSTANT,
+             sympy=_no_exact_onehot,
+             forward=_no_change, math="onehot({0})", latex=r"\operatorname{{onehot}}({0})",
+             code=nt.code_onehot),
+    ]
+
+
 def _table() -> dict[str, Rule]:
     rows = (_entrywise_rows() + _binary_rows() + _reduction_rows() + _linalg_rows()
-            + _structure_rows())
+            + _structure_rows() + _named_rows())
     table = {row.name: row for row in rows}
     assert len(table) == len(rows), "two rows share a name"
     assert not set(table) & set(LEAVES), "an operation takes a leaf's name"
@@ -821,7 +909,7 @@ def _differentiable(row: Rule) -> bool:
 
 #: Keywords an example of the row needs to print.
 _EXAMPLE_ATTRS = {"reshape": {"newshape": (4,)}, "einsum": {"subscripts": "ij,jk->ik"},
-                  "index": {"key": 0}}
+                  "index": {"key": 0}, "onehot": {"classes": 2}}
 
 
 def _example(row: Rule):

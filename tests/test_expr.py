@@ -106,6 +106,17 @@ def test_every_refused_part_is_reported_at_once_with_rewrites():
     assert "'.real'" in parts[4]
 
 
+def test_the_functions_the_engine_recognises_are_refused_with_their_spelled_out_form():
+    with pytest.raises(UsageError) as refused:
+        parse("scipy.special.logsumexp(u) + np.sum(log_softmax(u) + softmax(u) + softplus(u))",
+              SHAPES)
+    logsumexp, log_softmax, softmax, softplus = refused.value.parts
+    assert "write np.log(np.sum(np.exp(z), axis=-1))" in logsumexp
+    assert "write z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))" in log_softmax
+    assert "write np.exp(z) / np.sum(np.exp(z), axis=-1, keepdims=True)" in softmax
+    assert "write np.logaddexp(0, z)" in softplus
+
+
 def test_a_claim_with_only_shape_errors_is_marked_as_such():
     with pytest.raises(UsageError) as refused:
         parse("2 * (W @ u - v) @ W.T", SHAPES)

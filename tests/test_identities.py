@@ -230,7 +230,8 @@ def exactly(node, point):
         return np.asarray(operands[0], dtype=object)[node.attrs["key"]]
     if node.op in SYMPY_FUNCTIONS:
         return SYMPY_FUNCTIONS[node.op](np.asarray(operands[0], dtype=object))
-    return RULES[node.op].evaluate(*operands, **node.attrs)
+    row = RULES[node.op]  # σ, softmax: their sympy forms
+    return (row.sympy or row.evaluate)(*operands, **node.attrs)
 
 
 EXACT = [i for i in DERIVABLE if i.exact]

@@ -21,7 +21,7 @@ import numpy as np
 from mcv import __version__
 from mcv.cli.guard import guarded, limits_from
 from mcv.cli.problem import _load_value, add_data_arguments, problem_from
-from mcv.derive import NoRule, gradients, hessian_map, show, size, steps
+from mcv.derive import NoRule, gradients, hessian_map, named, show, size, steps
 from mcv.expr import UsageError
 from mcv.problem import Problem
 from mcv.prove import hessian_matrix, prove, prove_hessian
@@ -94,7 +94,8 @@ def _run(arguments: argparse.Namespace) -> int:
         points = [(seed, problem.point(seed)) for seed in seeds]
         for _, point in points:
             problem.require_finite_loss(point)
-        results[name] = {"math": show(gradient), "numpy": show(gradient, "numpy"),
+        results[name] = {"math": named(gradient, lets=problem.lets),
+                         "numpy": show(gradient, "numpy"),
                          "latex": show(gradient, "latex"), "operations": size(gradient),
                          "points": seeds,
                          **prove(problem.loss, name, gradient, points, declaration.structure,
