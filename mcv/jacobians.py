@@ -808,15 +808,23 @@ def _softmax_names(J: Jacobian) -> Jacobian:
     found: list[tuple[Node, str]] = []
     names: dict[int, str] = {}
 
-    def visit(node: Node):
-        if node is None:
-            return
+    def argument(node: Node):
+        """a when node is softmax(a) of a vector: the recognised row, or exp(a) ⊘ sum."""
+        if node.op == "softmax" and len(node.shape) == 1:
+            return node.args[0]
         if node.op == "div" and node.args[0].op == "exp" and node.args[1].op == "sum" \
                 and node.args[1].args[0].op == "exp" \
                 and b.same(node.args[0], node.args[1].args[0]) \
                 and len(node.args[0].args[0].shape) == 1:
-            for other, name in found:
-                if b.same(other, node):
+            return node.args[0].args[0]
+        return None
+
+    def visit(node: Node):
+        if node is None:
+            return
+        if argument(node) is not None:
+            for other, name in found:  # the recognised row and the quotient alike
+                if b.same(argument(other), argument(node)):
                     names[id(node)] = name
                     return
             name = "pqrs"[len(found)] if len(found) < 4 else f"p{len(found)}"
@@ -834,7 +842,7 @@ def _softmax_names(J: Jacobian) -> Jacobian:
             elif isinstance(atom, Kron):
                 visit(atom.left.node)
                 visit(atom.right.node)
-    legend = tuple((name, f"softmax({show(node.args[0].args[0])})") for node, name in found)
+    legend = tuple((name, f"softmax({show(argument(node))})") for node, name in found)
     return replace(J, names=names, legend=legend)
 
 
