@@ -339,6 +339,11 @@ def call(op: str, *args, **attrs) -> Node:
         named = _named_log(args[0])
         if named is not None:
             return named
+    if op == "softmax" and args[0].op == "sub" and args[0].args[1].op == "max" and \
+            same(args[0].args[1].args[0], args[0].args[0]) and \
+            _axis(args[0].args[1]) == attrs.get("axis") and \
+            (args[0].args[1].attrs.get("keepdims") or attrs.get("axis") is None):
+        return call("softmax", args[0].args[0], **attrs)  # softmax(Z − max Z) = softmax(Z)
     if op in ("sum", "mean") and isinstance(attrs.get("axis"), tuple) \
             and len(attrs["axis"]) == 1:
         attrs = {**attrs, "axis": attrs["axis"][0]}
@@ -600,6 +605,16 @@ def _sum(a: Node, attrs: dict) -> Node | None:
     axis = attrs.get("axis")
     last = axis is None and len(a.shape) == 1 or isinstance(axis, int) and \
         len(a.shape) >= 1 and axis % len(a.shape) == len(a.shape) - 1
+    if a.op in ("add", "sub") and all(x.shape == a.shape for x in a.args):
+        parts = [call("sum", x, **attrs) for x in a.args]  # Σ (p − q) = Σ p − Σ q, when
+        if any(x.op in ("ones", "const") for x in parts):  # one of them simplifies
+            return (add if a.op == "add" else sub)(*parts)
+    rows = a.op == "softmax" and (a.attrs.get("axis") is None and axis is None or
+                                  isinstance(axis, int) and a.attrs.get("axis") is not None
+                                  and axis % len(a.shape) == a.attrs["axis"] % len(a.shape))
+    if rows:  # a softmax sums to one along its axis
+        shape = RULES["sum"].shape(a.shape, **attrs)
+        return ones(shape) if shape else const(1)
     if (structure(a) in ("onehot", "simplex") or a.op == "onehot") and last:
         shape = RULES["sum"].shape(a.shape, **attrs)
         return ones(shape) if shape else const(1)

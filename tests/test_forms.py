@@ -80,6 +80,11 @@ SOFTMAX = "np.exp(Z) / np.sum(np.exp(Z), axis=1, keepdims=True)"
      "2 (A x / (xᵀ x) − (A x)ᵀ x / (xᵀ x) / (xᵀ x) x)"),
     ("np.sum(np.mean(X, axis=-1))", "X", {"X": "3x4"}, "𝟙 / 4"),
     ("np.sum(np.log(1 + np.exp(x)))", "x", {"x": "4"}, "σ(x)"),
+    ("-np.sum(Y * np.log(np.exp(Z - np.max(Z, axis=1, keepdims=True)) / np.sum(np.exp("
+     "Z - np.max(Z, axis=1, keepdims=True)), axis=1, keepdims=True)))", "Z",
+     {"Z": "6x3", "Y": "6x3:onehot"}, "softmax(Z) − Y"),
+    ("np.sum(np.log1p(np.exp(X @ w)) - y * (X @ w))", "w", {"X": "5x3", "w": "3", "y": "5"},
+     "Xᵀ (σ(X w) − y)"),
 ])
 def test_issue_examples(loss, wrt, shapes, printed):
     result = derive_and_prove(loss, wrt, shapes)[wrt]
