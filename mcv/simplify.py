@@ -66,6 +66,15 @@ def same(a: Node, b: Node) -> bool:
 
 
 def add(a: Node, b: Node) -> Node:
+    """a + b, simplified. The sum keeps numpy's broadcast shape: when like terms cancel and
+    leave only a broadcast operand (b[:, None] of W X + b[:, None] − W X), it is spread back
+    to the sum's shape, or a product built on it would not conform."""
+    result = _add(a, b)
+    shape = tuple(np.broadcast_shapes(a.shape, b.shape))
+    return result if result.shape == shape else mul(result, ones(shape))
+
+
+def _add(a: Node, b: Node) -> Node:
     shape = tuple(np.broadcast_shapes(a.shape, b.shape))
     if is_zero(a) and b.shape == shape:
         return b
