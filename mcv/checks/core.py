@@ -21,7 +21,8 @@ import numpy as np
 from mcv.expr import EvaluationError
 
 __all__ = ["Function", "Projection", "FunctionBug", "Slope", "quiet", "choose_method",
-           "entry_slopes", "central_slope", "directional", "unit", "step_scale", "sensitivity", "curvature_scale",
+           "entry_slopes", "central_slope", "directional", "unit", "step_scale", "sensitivity",
+           "curvature_scale",
            "complex_slope", "DEFAULT_RTOL", "FAST_SIZE", "FAST_PROBES", "COMPLEX_STEP",
            "PROBE_STEPS", "PROBE_RTOL", "CENTRAL_STEP", "SAFETY", "FLOOR_FACTOR", "EPS", "TINY"]
 

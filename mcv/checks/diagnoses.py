@@ -62,7 +62,8 @@ class Diagnosis:
 class Entry:
     """How one diagnosis reads: ``text`` (a str.format template over the parameters, or a
     function of them), ``kind`` ("rejected", "undecided", "supporting": a fact printed after
-    the headline, "note", or "part": a clause used inside another), the ``words`` a reader looks for and what they ``mean``."""
+    the headline, "note", or "part": a clause used inside another), the ``words`` a reader
+    looks for and what they ``mean``."""
 
     kind: str
     text: str | Callable[[dict], str]
@@ -85,7 +86,8 @@ def simple_fraction(k: float) -> str | None:
     return str(fraction)
 
 
-_FACTOR_HINTS = {"2": " (a factor 2 too many)", "1/2": " (a factor 2 missing, e.g. from the square)",
+_FACTOR_HINTS = {"2": " (a factor 2 too many)",
+                 "1/2": " (a factor 2 missing, e.g. from the square)",
                  "-2": " (wrong sign and a factor 2 too many)",
                  "-1/2": " (wrong sign and a factor 2 missing)"}
 
@@ -174,7 +176,8 @@ REGISTRY: dict[str, Entry] = {
     "domain-boundary-direction": Entry(
         "undecided", "cannot decide: f is not finite at x + h·v for a random direction v and "
         "every step h tried: x is on the boundary of f's domain",
-        "for a random direction v and every step h tried", "x sits on the edge of f's domain (fast mode)"),
+        "for a random direction v and every step h tried",
+        "x sits on the edge of f's domain (fast mode)"),
     "undecided": Entry(
         "undecided", "cannot decide: along entry {at} the one-sided slopes of f (right "
         "{right}, left {left}) neither agree nor keep a constant jump as the step shrinks, so "
@@ -186,7 +189,8 @@ REGISTRY: dict[str, Entry] = {
         "undecided", "cannot decide: along entry {at} f is differentiable with unbounded "
         "curvature (like |t|^p at 0 with 1 < p < 2), and differences pin its derivative down "
         "only to ±{error:.1e}; the claim is within that",
-        "pin its derivative down only to", "steep but differentiable: not known well enough to judge"),
+        "pin its derivative down only to",
+        "steep but differentiable: not known well enough to judge"),
     "f-raised": Entry(
         "undecided", "cannot decide: f raised {error} at a point near x (a {where}); only "
         "a ValueError or an ArithmeticError is read as the edge of f's domain, so this looks "
@@ -288,12 +292,14 @@ REGISTRY: dict[str, Entry] = {
     "shape-row": Entry("rejected", _SAID + ": it has the Jacobian's row shape (numerator "
                        "layout, 1×{n}); this book's gradient is its transpose, an array of "
                        "the parameter's shape. Apart from the shape, {values}",
-        "it has the Jacobian's row shape", "a row vector where the gradient has the parameter's shape"),
+        "it has the Jacobian's row shape",
+        "a row vector where the gradient has the parameter's shape"),
     "shape-reshape": Entry("rejected", _SAID + ": reshape it to x's shape. Apart from the "
                            "shape, {values}", "reshape it", "only axes of length one differ"),
     "shape-transpose": Entry("rejected", _SAID + ": the claim is the transpose of the "
                              "gradient",
-        "the claim is the transpose of the gradient", "the transposed shape, and the transposed values"),
+        "the claim is the transpose of the gradient",
+        "the transposed shape, and the transposed values"),
     "shape-transposed-wrong": Entry("rejected", _SAID + ": the transposed shape, but not the "
                                     "transposed gradient either",
         "the transposed shape, but not", "transposed, and wrong besides"),
@@ -382,7 +388,9 @@ REGISTRY: dict[str, Entry] = {
         "{step:.0e}", "the step was reduced", "a kink close to x"),
     "curved": Entry("note", "along entry {at} f is differentiable with unbounded curvature "
                     "(like |t|^p at 0, 1 < p < 2): its derivative was extrapolated from small "
-                    "steps", "unbounded curvature", "f behaves like a power between 1 and 2 of the distance: fine, but slow to pin down"),
+                    "steps", "unbounded curvature",
+                    "f behaves like a power between 1 and 2 of the distance: fine, but slow "
+                    "to pin down"),
     "complex-step-margin": Entry(
         "note", "the complex step is confirmed here only to about {margin:.1e} an entry (by "
         "Cauchy's formula: f is close to a singularity), and the verdict allows that",

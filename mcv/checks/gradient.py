@@ -117,7 +117,7 @@ def check_gradient(f: Callable[[np.ndarray], float], grad: Callable[[np.ndarray]
     >>> report.ok, report.codes
     (False, ('factor',))
     >>> print(report.diagnosis)
-    the claim is off by a constant factor: claim = 1/2 × the gradient (a factor 2 missing, e.g. from the square)
+    the claim is off by a constant factor: claim = 1/2 × the gradient (a factor 2 missing, ...
     """
     x = validated_point(x)
     validate_options(rtol, method, mode)

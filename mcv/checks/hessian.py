@@ -62,9 +62,7 @@ def check_hessian(grad: Callable[[np.ndarray], np.ndarray],
         try:
             numeric = numeric_jacobian(Function(grad, x.shape), x, g0, method, seed)
         except FunctionBug as bug:
-            return CheckReport(Verdict.CANNOT_DECIDE, float("nan"), method,
-                               rtol or HESSIAN_RTOL["central-difference"], diagnoses=(
-                                   D("f-raised", error=str(bug), where=bug.where),))
+            return CheckReport.bug_in_f(bug, method, rtol or HESSIAN_RTOL["central-difference"])
     tolerance = HESSIAN_RTOL[numeric.method] if rtol is None else float(rtol)
 
     def report(verdict, error, diagnosis=None) -> CheckReport:

@@ -134,9 +134,7 @@ def check_jacobian(f: Callable[[np.ndarray], np.ndarray], claim, x: np.ndarray, 
         try:
             numeric = numeric_jacobian(Function(f, value0.shape), x, value0, method, seed)
         except FunctionBug as bug:
-            return CheckReport(Verdict.CANNOT_DECIDE, float("nan"), method,
-                               rtol or JACOBIAN_RTOL["central-difference"], diagnoses=(
-                                   Diagnosis.of("f-raised", error=str(bug), where=bug.where),))
+            return CheckReport.bug_in_f(bug, method, rtol or JACOBIAN_RTOL["central-difference"])
     tolerance = JACOBIAN_RTOL[numeric.method] if rtol is None else float(rtol)
     claimed = None
 
@@ -233,10 +231,8 @@ def _fast_check(f, claim, x, value0, rtol, method, seed, differential) -> CheckR
             probes = [unit(rng, x.shape) for _ in range(FAST_PROBES)]
             slopes = [directional(projected, method, x, v, f0, scale) for v in probes]
         except FunctionBug as bug:
-            return CheckReport(Verdict.CANNOT_DECIDE, float("nan"), method,
-                               rtol or JACOBIAN_RTOL["central-difference"], diagnoses=(
-                                   Diagnosis.of("f-raised", error=str(bug),
-                                                where=bug.where),), mode="fast")
+            return CheckReport.bug_in_f(bug, method, rtol or JACOBIAN_RTOL["central-difference"],
+                                        mode="fast")
     tolerance = JACOBIAN_RTOL[method] if rtol is None else float(rtol)
 
     def report(verdict, error, diagnosis=None):

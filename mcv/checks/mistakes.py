@@ -18,7 +18,8 @@ from mcv.checks.core import (FAST_PROBES, SAFETY, TINY, Function, FunctionBug, P
 from mcv.checks.diagnoses import Diagnosis
 
 __all__ = ["FullReference", "FastReference", "index", "factor", "value_diagnosis", "locate",
-           "not_a_gradient_field", "shape_diagnosis", "hessian_value_diagnosis", "relative_error", "proportionality"]
+           "not_a_gradient_field", "shape_diagnosis", "hessian_value_diagnosis", "relative_error",
+           "proportionality"]
 
 D = Diagnosis.of
 

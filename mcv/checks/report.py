@@ -35,7 +35,8 @@ class CheckReport:
     ``numeric_error`` holds the estimated error of each numeric entry (full mode), ``floor``
     the absolute floor (round-off of a gradient computed where it vanishes), ``worst_index``
     the entry furthest outside its tolerance, ``mode`` "full" or "fast", ``evaluations`` the
-    number of calls of f (``stages``: by what they were for). The arrays take no part in ``==`` or ``hash``.
+    number of calls of f (``stages``: by what they were for). The arrays take no part in
+    ``==`` or ``hash``.
     """
 
     verdict: Verdict
@@ -57,6 +58,13 @@ class CheckReport:
     #: n) the round-off floor and f's noise, ("entries"/"directions", n) the comparison,
     #: ("diagnosis", n) naming the mistake.
     stages: tuple[tuple[str, int], ...] = ()
+
+    @classmethod
+    def bug_in_f(cls, bug, method: str, rtol: float, **extra) -> "CheckReport":
+        """"Cannot decide": f raised, at a point near x, something that does not mean the
+        edge of its domain (a :class:`~mcv.checks.core.FunctionBug`)."""
+        return cls(Verdict.CANNOT_DECIDE, float("nan"), method, rtol, diagnoses=(
+            Diagnosis.of("f-raised", error=str(bug), where=bug.where),), **extra)
 
     @property
     def ok(self) -> bool:
