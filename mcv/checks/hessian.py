@@ -7,11 +7,11 @@ from typing import Callable
 
 import numpy as np
 
-from mcv.checks.core import SAFETY, Function, FunctionBug, quiet
+from mcv.checks.core import SAFETY
 from mcv.checks.diagnoses import Diagnosis
 from mcv.checks.gradient import Method
 from mcv.checks.inputs import claim_array, validate_options, validated_point
-from mcv.checks.jacobian import numeric_jacobian
+from mcv.checks.jacobian import measured
 from mcv.checks.mistakes import (factor, hessian_value_diagnosis, index, proportionality,
                                  relative_error)
 from mcv.checks.report import CheckReport, Verdict, raise_unless_ok
@@ -58,12 +58,9 @@ def check_hessian(grad: Callable[[np.ndarray], np.ndarray],
             np.asarray(grad(x + 1j * 1e-20 * np.ones_like(x)))):
         raise ValueError("method='complex-step' needs a grad that carries a complex input "
                          "through to a complex output; use method='auto'")
-    with quiet():
-        try:
-            numeric = numeric_jacobian(Function(grad, x.shape), x, g0, method, seed)
-        except FunctionBug as bug:
-            return CheckReport.bug_in_f(bug, method, rtol or HESSIAN_RTOL["central-difference"])
-    tolerance = HESSIAN_RTOL[numeric.method] if rtol is None else float(rtol)
+    numeric, tolerance, failed = measured(grad, x, g0, method, seed, rtol, HESSIAN_RTOL)
+    if failed is not None:
+        return failed
 
     def report(verdict, error, diagnosis=None) -> CheckReport:
         return CheckReport(verdict, error, numeric.method, tolerance, claimed, numeric.matrix,

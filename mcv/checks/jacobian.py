@@ -24,7 +24,7 @@ from mcv.checks.inputs import claim_array, validate_options, validated_point
 from mcv.checks.mistakes import factor, index, proportionality, relative_error
 from mcv.checks.report import CheckReport, Verdict
 
-__all__ = ["NumericJacobian", "numeric_jacobian", "vec_order", "check_jacobian",
+__all__ = ["NumericJacobian", "numeric_jacobian", "measured", "vec_order", "check_jacobian",
            "commutation", "JACOBIAN_RTOL", "JACOBIAN_FAST_ENTRIES"]
 
 
@@ -65,6 +65,19 @@ def numeric_jacobian(function: Function, x: np.ndarray, value0: np.ndarray, meth
     flat_error = error.reshape(x.size, -1)[columns][:, rows].T
     return NumericJacobian(np.ascontiguousarray(flat), np.ascontiguousarray(flat_error),
                            method, function.calls)
+
+
+def measured(f, x: np.ndarray, value0: np.ndarray, method: str, seed: int, rtol,
+             rtols: dict) -> tuple:
+    """(the numeric Jacobian, the tolerance, None), or (None, None, the report of a bug in f):
+    the first stage of the Jacobian and Hessian checks."""
+    with quiet():
+        try:
+            numeric = numeric_jacobian(Function(f, value0.shape), x, value0, method, seed)
+        except FunctionBug as bug:
+            return None, None, CheckReport.bug_in_f(bug, method,
+                                                    rtol or rtols["central-difference"])
+    return numeric, (rtols[numeric.method] if rtol is None else float(rtol)), None
 
 
 # ------------------------------------------------------------------------ the check
@@ -130,12 +143,9 @@ def check_jacobian(f: Callable[[np.ndarray], np.ndarray], claim, x: np.ndarray, 
         raise TypeError(f"f(x) must return a finite real array, not dtype {value0.dtype}")
     if mode == "fast" or (mode == "auto" and x.size * value0.size > JACOBIAN_FAST_ENTRIES):
         return _fast_check(f, claim, x, value0, rtol, method, seed, differential)
-    with quiet():
-        try:
-            numeric = numeric_jacobian(Function(f, value0.shape), x, value0, method, seed)
-        except FunctionBug as bug:
-            return CheckReport.bug_in_f(bug, method, rtol or JACOBIAN_RTOL["central-difference"])
-    tolerance = JACOBIAN_RTOL[numeric.method] if rtol is None else float(rtol)
+    numeric, tolerance, failed = measured(f, x, value0, method, seed, rtol, JACOBIAN_RTOL)
+    if failed is not None:
+        return failed
     claimed = None
 
     def report(verdict, error, diagnosis=None):
