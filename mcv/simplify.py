@@ -20,7 +20,7 @@ from mcv.rules import RULES, ShapeError
 
 __all__ = ["const", "is_zero", "value", "same", "add", "sub", "neg", "mul", "div", "power",
            "transpose", "matmul", "outer", "call", "apply", "eye", "ones", "reduce_to",
-           "spread", "recognise", "structure"]
+           "spread", "recognise", "structure", "collect"]
 
 
 def const(number: float, shape=()) -> Node:
@@ -103,15 +103,7 @@ def _add(a: Node, b: Node) -> Node:
         if same(a.args[0], b.args[0]):  # P x + P y = P (x + y)
             return matmul(a.args[0], add(a.args[1], b.args[1]))
     terms = _terms(a) + _terms(b)
-    collected: list[list] = []
-    for k, rest in terms:  # like terms: the same expression up to a numeric factor
-        for entry in collected:
-            if same(entry[1], rest):
-                entry[0] += k
-                break
-        else:
-            collected.append([k, rest])
-    collected = [(k, rest) for k, rest in collected if k != 0]
+    collected = [(k, rest) for k, rest in collect(terms) if k != 0]
     expanded = _expanded(a, b, shape)
     if expanded is not None:
         return expanded
@@ -138,6 +130,20 @@ def _canonical(a: Node) -> Node:
     if a.op == "matmul" and len(a.args[0].shape) == 1 and len(a.args[1].shape) == 2:
         return matmul(*a.args)
     return a
+
+
+def collect(terms) -> list[tuple[float, Node]]:
+    """Like terms merged: (k, t) pairs whose t are the same expression, their numbers added
+    (in the order of first appearance; zero sums kept for the caller to judge)."""
+    collected: list[list] = []
+    for k, rest in terms:
+        for entry in collected:
+            if same(entry[1], rest):
+                entry[0] += k
+                break
+        else:
+            collected.append([k, rest])
+    return [(k, rest) for k, rest in collected]
 
 
 def _terms(a: Node) -> list[tuple[float, Node]]:

@@ -176,15 +176,9 @@ def _chain(a, b):
 
 
 def _collect(terms):
-    from mcv.simplify import same
-    collected: list[list] = []
-    for k, t in terms:
-        for entry in collected:
-            if same(entry[1], t):
-                entry[0] += k
-                break
-        else:
-            collected.append([k, t])
+    """Like terms merged (the simplifier's collect), sums that cancel to round-off dropped."""
+    from mcv.simplify import collect
+    collected = collect(terms)
     scale = max(abs(k) for k, _ in collected) if collected else 0.0
     return [(k, t) for k, t in collected if abs(k) > 1e-12 * scale]
 

@@ -4,7 +4,7 @@ claim is wrong, asks :mod:`mcv.checks.mistakes` to name the mistake."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Literal
 
 import numpy as np
@@ -41,7 +41,6 @@ class _Check:
     floor: float = 0.0
     margin: float = 0.0         # how closely the analyticity probe confirmed the complex step
     claimed: np.ndarray | None = None
-    rng: np.random.Generator = field(default=None, repr=False)
 
     @property
     def tolerance(self) -> float:
@@ -134,7 +133,7 @@ def check_gradient(f: Callable[[np.ndarray], float], grad: Callable[[np.ndarray]
 def _check(state: _Check, grad, mode: str) -> CheckReport:
     loss, x = state.loss, state.x
     state.scale = step_scale(x)
-    rng = state.rng = np.random.default_rng(state.seed)
+    rng = np.random.default_rng(state.seed)
     state.mode = mode if mode != "auto" else ("fast" if x.size > FAST_SIZE else "full")
     loss.stage = "method"
     state.method, curvature, state.margin = choose_method(loss, x, state.f0, state.scale, rng,
